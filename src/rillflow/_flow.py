@@ -1,0 +1,143 @@
+"""Flows: follow actions from node to node, each visit on a fresh shallow copy of the node."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from ._node import ASYNC, BaseNode, label, raise_needs_loop, visit_copy
+from .errors import MaxStepsExceeded, MissingSuccessorError, add_path_segment, describe_item
+
+
+class Flow(BaseNode):
+    """Runs ``start_node`` and then whichever successor each node's action names, until none does.
+
+    ``max_steps`` (off by default) stops a runaway loop with :class:`MaxStepsExceeded`; ``strict=True``
+    turns "no successor for this action" from a warning into :class:`MissingSuccessorError`.
+    A flow has no ``exec``: its ``post`` gets the last action and returns it, so nested flows route.
+    """
+
+    max_steps: int | None = None
+    strict: bool = False
+
+    def __init__(
+        self,
+        start: BaseNode | None = None,
+        *,
+        max_steps: int | None = None,
+        strict: bool = False,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(name=name)
+        if start is not None and not isinstance(start, BaseNode):
+            raise TypeError(f"a flow's start must be a node, got {type(start).__name__}")
+        self.start_node = start
+        if max_steps is not None:
+            if not isinstance(max_steps, int) or max_steps < 1:
+                raise ValueError(f"max_steps must be an int >= 1, got {max_steps!r}")
+            self.max_steps = max_steps
+        if strict:
+            self.strict = True
+
+    def start(self, start: BaseNode) -> BaseNode:
+        self.start_node = start
+        return start
+
+    def post(self, shared: Any, prep_res: Any, exec_res: Any) -> Any:
+        return exec_res
+
+    def get_next_node(self, curr: BaseNode, action: Any) -> BaseNode | None:
+        nxt = curr.successors.get(action or "default")
+        if nxt is None and curr.successors:
+            if self.strict:
+                raise MissingSuccessorError(
+                    f"{label(curr)} returned action {action!r}, which is not among its successors "
+                    f"{list(curr.successors)} (strict flow {label(self)})"
+                )
+            warnings.warn(f"Flow ends: '{action}' not found in {list(curr.successors)}", stacklevel=3)
+        return nxt
+
+    def _check_steps(self, steps: int, node: BaseNode) -> None:
+        if self.max_steps is not None and steps > self.max_steps:
+            raise MaxStepsExceeded(
+                f"{label(self)} stopped before running {label(node)}: max_steps={self.max_steps} reached "
+                "(a loop that never exits?)"
+            )
+
+    def _orch(self, shared: Any, params: dict[str, Any] | None = None) -> Any:
+        curr, p, last_action, steps = visit_copy(self.start_node), (params or {**self.params}), None, 0
+        check_steps = self.max_steps is not None
+        while curr is not None:
+            if check_steps:
+                steps += 1
+                self._check_steps(steps, curr)
+            curr.set_params({**p})  # each node gets its own dict: writes to self.params stay local
+            try:
+                last_action = curr._run(shared)
+            except Exception as exc:
+                add_path_segment(exc, label(curr))
+                raise
+            curr = visit_copy(self.get_next_node(curr, last_action))
+        return last_action
+
+    async def _orch_async(self, shared: Any, params: dict[str, Any] | None = None) -> Any:
+        curr, p, last_action, steps = visit_copy(self.start_node), (params or {**self.params}), None, 0
+        check_steps = self.max_steps is not None
+        while curr is not None:
+            if check_steps:
+                steps += 1
+                self._check_steps(steps, curr)
+            curr.set_params({**p})
+            try:
+                last_action = await curr._run_async(shared)
+            except Exception as exc:
+                add_path_segment(exc, label(curr))
+                raise
+            curr = visit_copy(self.get_next_node(curr, last_action))
+        return last_action
+
+    def _run(self, shared: Any) -> Any:
+        if self._needs_loop:
+            raise_needs_loop(self)
+        p = self.prep(shared)
+        o = self._orch(shared)
+        return self.post(shared, p, o)
+
+    async def _run_async(self, shared: Any) -> Any:
+        plan = self._active_plan()
+        p = await self._call_inline(plan[0], shared)
+        o = await self._orch_async(shared)
+        return await self._call_inline(plan[3], shared, p, o)
+
+    async def _call_inline(self, phase: tuple[str, int], *args: Any) -> Any:
+        """prep/post of a flow touch ``shared``, so even sync ones run on the loop, never in a thread."""
+        name, kind = phase
+        result = getattr(self, name)(*args)
+        return await result if kind == ASYNC else result
+
+
+class BatchFlow(Flow):
+    """Runs the whole flow once per item of ``prep``'s list, with params ``{**flow.params, **item}``."""
+
+    def _run(self, shared: Any) -> Any:
+        if self._needs_loop:
+            raise_needs_loop(self)
+        items = self.prep(shared) or []
+        for i, item_params in enumerate(items):
+            try:
+                self._orch(shared, {**self.params, **item_params})
+            except Exception as exc:
+                add_path_segment(exc, describe_item(i, None, item_params))
+                raise
+        return self.post(shared, items, None)
+
+    async def _run_async(self, shared: Any) -> Any:
+        plan = self._active_plan()
+        items = await self._call_inline(plan[0], shared) or []
+        for i, item_params in enumerate(items):
+            try:
+                await self._orch_async(shared, {**self.params, **item_params})
+            except Exception as exc:
+                add_path_segment(exc, describe_item(i, None, item_params))
+                raise
+        return await self._call_inline(plan[3], shared, items, None)
