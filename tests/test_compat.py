@@ -146,7 +146,8 @@ def test_each_visit_runs_on_a_copy_with_instance_overrides(pf: ModuleType) -> No
     template.exec = lambda prep_res: "instance override"
     template - "again" >> template
     shared: dict[str, Any] = {}
-    pf.Flow(template).run(shared)
+    with pytest.warns(UserWarning, match="Flow ends: 'stop'"):
+        pf.Flow(template).run(shared)
     assert [s[:2] for s in shared["seen"]] == [("T", 1), ("T", 1), ("T", 1)]
     assert len({id(s[2]) for s in shared["seen"]} | {id(template)}) == 4
     assert not hasattr(template, "visits")  # the original never ran

@@ -17,6 +17,7 @@ from ._node import BaseNode, BatchNode, Node
 from .errors import (
     AsyncNodeInSyncFlowError,
     FlowError,
+    Interrupt,
     MaxStepsExceeded,
     MissingSuccessorError,
     node_path,
@@ -35,6 +36,7 @@ __all__ = [
     "BatchNode",
     "Flow",
     "FlowError",
+    "Interrupt",
     "MaxStepsExceeded",
     "MissingSuccessorError",
     "Node",

@@ -34,8 +34,16 @@ class AsyncNode(Node):
     async def post_async(self, shared: Any, prep_res: Any, exec_res: Any) -> Any:
         return None
 
-    def run(self, shared: Any) -> Any:
-        return run_sync(lambda: self.run_async(shared), f"{type(self).__name__}.run", "run_async")
+    def run(self, shared: Any, **options: Any) -> Any:
+        """Run from sync code: starts an event loop (or, inside a running one, warns and uses a thread)."""
+        return run_sync(lambda: self.run_async(shared, **options), f"{type(self).__name__}.run", "run_async")
+
+    def resume(self, run_id: str, answer: Any = None, **options: Any) -> Any:
+        return run_sync(
+            lambda: self.resume_async(run_id, answer, **options),
+            f"{type(self).__name__}.resume",
+            "resume_async",
+        )
 
     def _run(self, shared: Any) -> NoReturn:
         raise_needs_loop(self)
@@ -81,7 +89,11 @@ class AsyncParallelBatchNode(AsyncNode, BatchNode):
             return node._exec_one_async(item, plan)
 
         return await run_items(
-            _as_sequence(items), run_one, max_concurrency=self.max_concurrency, fail_fast=self.fail_fast
+            _as_sequence(items),
+            run_one,
+            node=self,
+            max_concurrency=self.max_concurrency,
+            fail_fast=self.fail_fast,
         )
 
 
@@ -131,7 +143,12 @@ class AsyncParallelBatchFlow(AsyncFlow, BatchFlow):
             return self._orch_async(shared, {**self.params, **item_params})
 
         await run_items(
-            items, run_one, max_concurrency=self.max_concurrency, fail_fast=self.fail_fast, show_item=True
+            items,
+            run_one,
+            node=self,
+            max_concurrency=self.max_concurrency,
+            fail_fast=self.fail_fast,
+            is_flow=True,
         )
         return await self._call_inline(plan[3], shared, items, None)
 

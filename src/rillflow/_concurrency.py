@@ -10,10 +10,15 @@ item, so 10,000 items bounded to 50 cost 50 tasks.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Coroutine, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from ._walk import ItemRun
 from .errors import add_path_segment, describe_item
+from .hooks import _HOOKS
+
+if TYPE_CHECKING:
+    from ._node import BaseNode
 
 T = TypeVar("T")
 RunOne = Callable[[T], Coroutine[Any, Any, Any]]
@@ -24,41 +29,76 @@ async def run_items(
     items: Sequence[T],
     run_one: RunOne[T],
     *,
+    node: BaseNode,
     max_concurrency: int | None,
     fail_fast: bool,
-    show_item: bool = False,
+    is_flow: bool = False,
 ) -> list[Any]:
-    """Run ``run_one(item)`` for every item concurrently; results (or exceptions) in input order."""
+    """Run ``run_one(item)`` for every item concurrently; results (or exceptions) in input order.
+
+    ``node`` is the batch node or flow the items belong to (named in errors and reported to hooks).
+    """
     total = len(items)
+    hooks = _HOOKS.get()
+    tracker = ItemRun(node, hooks, total, report_results=not is_flow, show_item=is_flow) if hooks else None
 
     def name_item(exc: BaseException, index: int) -> None:
-        add_path_segment(exc, describe_item(index, total, items[index] if show_item else None))
+        add_path_segment(exc, describe_item(index, total, items[index] if is_flow else None))
 
     start: Start[T] = (lambda _, item: run_one(item)) if fail_fast else _settling(run_one, name_item)
-    if max_concurrency is not None and max_concurrency < total:
-        return await _run_bounded(items, start, max_concurrency, name_item)
+    bounded = max_concurrency is not None and max_concurrency < total
+    if tracker is None and not bounded:
+        # The common case: the item coroutines are the tasks themselves, no wrapper frame per item.
+        tasks = await _in_task_group(enumerate(items), start, name_item)
+        return [task.result() for task in tasks]
 
+    results: list[Any] = [None] * total
+    pairs: Iterable[tuple[int, T]] = enumerate(items)
+    if tracker is not None:
+        for index, done in tracker.done.items():
+            results[index] = done
+        pairs = [(i, item) for i, item in enumerate(items) if i not in tracker.done]
+        start = tracker.wrap(start)
+    if bounded:
+        assert max_concurrency is not None
+        await _run_bounded(pairs, start, max_concurrency, name_item, results)
+    else:
+        indexed = list(pairs)
+        tasks = await _in_task_group(indexed, start, name_item)
+        for (index, _), task in zip(indexed, tasks, strict=True):
+            results[index] = task.result()
+    return results
+
+
+async def _in_task_group(
+    pairs: Iterable[tuple[int, T]], start: Start[T], name_item: Callable[[BaseException, int], None]
+) -> list[asyncio.Task[Any]]:
     tasks: list[asyncio.Task[Any]] = []
+    indices: list[int] = []
     failure: BaseException | None = None
     try:
         async with asyncio.TaskGroup() as group:
-            # The item coroutines are the tasks themselves: no wrapper frame per item.
-            tasks = [group.create_task(start(i, item)) for i, item in enumerate(items)]
+            for index, item in pairs:
+                indices.append(index)
+                tasks.append(group.create_task(start(index, item)))
     except BaseExceptionGroup as group_error:
         failure = _first_failure(group_error)
-        index = next((i for i, t in enumerate(tasks) if _failed_with(t, failure)), None)
-        if index is not None:
-            name_item(failure, index)
+        failed = next((i for i, t in zip(indices, tasks, strict=True) if _failed_with(t, failure)), None)
+        if failed is not None:
+            name_item(failure, failed)
     if failure is not None:
         raise failure  # outside the except block, so the group is not chained onto it
-    return [task.result() for task in tasks]
+    return tasks
 
 
 async def _run_bounded(
-    items: Sequence[T], start: Start[T], limit: int, name_item: Callable[[BaseException, int], None]
-) -> list[Any]:
-    results: list[Any] = [None] * len(items)
-    queue = iter(enumerate(items))  # shared by the workers: each next() hands out one item, in order
+    pairs: Iterable[tuple[int, T]],
+    start: Start[T],
+    limit: int,
+    name_item: Callable[[BaseException, int], None],
+    results: list[Any],
+) -> None:
+    queue = iter(pairs)  # shared by the workers: each next() hands out one item, in input order
 
     async def worker() -> None:
         for index, item in queue:
@@ -77,7 +117,6 @@ async def _run_bounded(
         failure = _first_failure(group_error)
     if failure is not None:
         raise failure
-    return results
 
 
 def _settling(run_one: RunOne[T], name_item: Callable[[BaseException, int], None]) -> Start[T]:

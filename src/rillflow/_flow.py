@@ -6,7 +6,9 @@ import warnings
 from typing import Any
 
 from ._node import ASYNC, BaseNode, label, raise_needs_loop, visit_copy
+from ._walk import batch_hooked, batch_hooked_async, orch_hooked, orch_hooked_async
 from .errors import MaxStepsExceeded, MissingSuccessorError, add_path_segment, describe_item
+from .hooks import _HOOKS
 
 
 class Flow(BaseNode):
@@ -65,6 +67,9 @@ class Flow(BaseNode):
             )
 
     def _orch(self, shared: Any, params: dict[str, Any] | None = None) -> Any:
+        hooks = _HOOKS.get()  # once per flow run: with no hooks attached, the plain loop below
+        if hooks is not None:
+            return orch_hooked(self, shared, params, hooks)
         curr, p, last_action, steps = visit_copy(self.start_node), (params or {**self.params}), None, 0
         check_steps = self.max_steps is not None
         while curr is not None:
@@ -81,6 +86,9 @@ class Flow(BaseNode):
         return last_action
 
     async def _orch_async(self, shared: Any, params: dict[str, Any] | None = None) -> Any:
+        hooks = _HOOKS.get()
+        if hooks is not None:
+            return await orch_hooked_async(self, shared, params, hooks)
         curr, p, last_action, steps = visit_copy(self.start_node), (params or {**self.params}), None, 0
         check_steps = self.max_steps is not None
         while curr is not None:
@@ -123,6 +131,10 @@ class BatchFlow(Flow):
         if self._needs_loop:
             raise_needs_loop(self)
         items = self.prep(shared) or []
+        hooks = _HOOKS.get()
+        if hooks is not None:
+            batch_hooked(self, items, hooks, lambda bp: self._orch(shared, {**self.params, **bp}), flow=True)
+            return self.post(shared, items, None)
         for i, item_params in enumerate(items):
             try:
                 self._orch(shared, {**self.params, **item_params})
@@ -134,6 +146,12 @@ class BatchFlow(Flow):
     async def _run_async(self, shared: Any) -> Any:
         plan = self._active_plan()
         items = await self._call_inline(plan[0], shared) or []
+        hooks = _HOOKS.get()
+        if hooks is not None:
+            await batch_hooked_async(
+                self, items, hooks, lambda bp: self._orch_async(shared, {**self.params, **bp}), flow=True
+            )
+            return await self._call_inline(plan[3], shared, items, None)
         for i, item_params in enumerate(items):
             try:
                 await self._orch_async(shared, {**self.params, **item_params})

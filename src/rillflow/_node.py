@@ -15,7 +15,8 @@ import time
 import warnings
 from typing import Any, ClassVar, NoReturn
 
-from .errors import AsyncNodeInSyncFlowError, add_path_segment, describe_item
+from .errors import AsyncNodeInSyncFlowError, Interrupt, add_path_segment, describe_item
+from .hooks import _HOOKS, _PATH
 
 # How a phase is served: the base class's no-op default, a user's sync method, or a user's coroutine.
 DEFAULT, SYNC, ASYNC = 0, 1, 2
@@ -135,20 +136,61 @@ class BaseNode:
         return None
 
     # --- running --------------------------------------------------------------------------------
-    def run(self, shared: Any) -> Any:
-        """Run this node alone (successors are not followed; use a Flow for that)."""
+    def run(self, shared: Any, **options: Any) -> Any:
+        """Run this node (a flow: the whole graph). Options: ``hooks``, ``listeners``, and for durable
+        runs ``run_id``, ``checkpointer``, ``durability``, ``serializer`` (see the docs)."""
+        if options:
+            from ._options import run_with_options
+
+            return run_with_options(self, shared, options)
+        return self._run_top(shared)
+
+    async def run_async(self, shared: Any, **options: Any) -> Any:
+        """Run on the event loop (a sync ``exec`` runs in a worker thread). Options as for ``run``."""
+        if options:
+            from ._options import run_with_options_async
+
+            return await run_with_options_async(self, shared, options)
+        return await self._run_top_async(shared)
+
+    def resume(self, run_id: str, answer: Any = None, **options: Any) -> Any:
+        """Continue a durable run (after a crash or a pause); ``answer`` goes to the paused node."""
+        from ._options import resume_with_options
+
+        return resume_with_options(self, run_id, answer, options)
+
+    async def resume_async(self, run_id: str, answer: Any = None, **options: Any) -> Any:
+        from ._options import resume_with_options_async
+
+        return await resume_with_options_async(self, run_id, answer, options)
+
+    def stream_async(self, shared: Any, **options: Any) -> Any:
+        """``async for event in flow.stream_async(shared)``: the run's events as they happen."""
+        from ._options import feature
+
+        return feature("rillflow.events", "stream_async").stream_async(self, shared, **options)
+
+    def interrupt(self, payload: Any = None) -> Any:
+        """Pause the run for a human decision; on resume, returns the answer given to ``resume``."""
+        hooks = _HOOKS.get()
+        if hooks is not None:
+            found, answer = hooks.take_answer(_PATH.get())
+            if found:
+                return answer
+        raise Interrupt(payload, _PATH.get())
+
+    def _run_top(self, shared: Any) -> Any:
         if self.successors:
-            warnings.warn("Node won't run successors. Use Flow.", stacklevel=2)
+            warnings.warn("Node won't run successors. Use Flow.", stacklevel=3)
         try:
             return self._run(shared)
         except Exception as exc:
             add_path_segment(exc, label(self))
             raise
 
-    async def run_async(self, shared: Any) -> Any:
-        """Run this node alone on the event loop (a sync ``exec`` runs in a worker thread)."""
+    async def _run_top_async(self, shared: Any) -> Any:
         if self.successors:
-            warnings.warn("Node won't run successors. Use AsyncFlow.", stacklevel=2)
+            warnings.warn("Node won't run successors. Use AsyncFlow.", stacklevel=3)
         try:
             return await self._run_async(shared)
         except Exception as exc:
@@ -277,6 +319,15 @@ class Node(BaseNode):
             delay = min(delay, self.max_wait)
         return max(delay, 0.0)
 
+    def _report_failure(self, exc: Exception, retry_delay: float | None) -> None:
+        """Tell the run's hooks (if any) about a failed attempt: a retry, or the fallback (None)."""
+        hooks = _HOOKS.get()
+        if hooks is not None:
+            if retry_delay is None:
+                hooks.on_fallback(self, _PATH.get(), exc)
+            else:
+                hooks.on_retry(self, _PATH.get(), self.cur_retry, exc, retry_delay)
+
     def _gives_up(self, exc: Exception) -> bool:
         return self.cur_retry >= self.max_retries - 1 or not isinstance(exc, self.retry_on)
 
@@ -292,8 +343,10 @@ class Node(BaseNode):
                 return self.exec(prep_res)
             except Exception as exc:
                 if self._gives_up(exc):
+                    self._report_failure(exc, None)
                     return self.exec_fallback(prep_res, exc)
                 delay = self.retry_delay(self.cur_retry)
+                self._report_failure(exc, delay)
                 if delay > 0:
                     time.sleep(delay)
         raise ValueError(f"max_retries must be >= 1, got {self.max_retries!r}")
@@ -310,8 +363,10 @@ class Node(BaseNode):
                 return await self._call_async(plan[1], prep_res)
             except Exception as exc:
                 if self._gives_up(exc):
+                    self._report_failure(exc, None)
                     return await self._call_async(plan[2], prep_res, exc)
                 delay = self.retry_delay(self.cur_retry)
+                self._report_failure(exc, delay)
                 if delay > 0:
                     await asyncio.sleep(delay)
         raise ValueError(f"max_retries must be >= 1, got {self.max_retries!r}")
@@ -336,6 +391,11 @@ class BatchNode(Node):
 
     def _exec(self, items: Any) -> list[Any]:
         exec_one = super()._exec
+        hooks = _HOOKS.get()
+        if hooks is not None:
+            from ._walk import batch_hooked
+
+            return batch_hooked(self, items or (), hooks, exec_one, flow=False)
         results = []
         for i, item in enumerate(items or ()):
             try:
@@ -346,6 +406,13 @@ class BatchNode(Node):
         return results
 
     async def _exec_stage_async(self, items: Any, plan: Plan) -> Any:
+        hooks = _HOOKS.get()
+        if hooks is not None:
+            from ._walk import batch_hooked_async
+
+            return await batch_hooked_async(
+                self, items or (), hooks, lambda item: self._exec_one_async(item, plan), flow=False
+            )
         results = []
         for i, item in enumerate(items or ()):
             try:

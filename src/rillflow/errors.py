@@ -23,6 +23,24 @@ class AsyncNodeInSyncFlowError(FlowError):
     """A node that needs the event loop was reached by a synchronous ``Flow.run``."""
 
 
+class Interrupt(BaseException):
+    """Raised by ``node.interrupt(payload)`` to pause a run for a human decision.
+
+    A BaseException, so retries and ``except Exception`` never swallow it. A durable run catches it,
+    saves the run and returns a paused result; ``flow.resume(run_id, answer)`` re-enters the node, where
+    ``self.interrupt(...)`` then returns the answer.
+    """
+
+    def __init__(self, payload: Any = None, path: tuple[str, ...] = ()) -> None:
+        super().__init__(payload)
+        self.payload = payload
+        self.path = path
+
+    def __str__(self) -> str:
+        where = " > ".join(self.path) or "a node"
+        return f"{where} asked for input: {self.payload!r} (run with a checkpointer to pause and resume)"
+
+
 def add_path_segment(exc: BaseException, segment: str) -> None:
     """Prepend ``segment`` to the node path carried by ``exc`` and refresh its note.
 

@@ -1,0 +1,201 @@
+"""The flow loop and batch loops with hooks attached (events, progress, checkpoints, resumes).
+
+Kept apart from the plain loops in ``_flow.py`` so that a run without hooks pays nothing for them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from contextvars import Token
+from typing import TYPE_CHECKING, Any
+
+from ._node import BaseNode, label, visit_copy
+from .errors import FlowError, add_path_segment, describe_item
+from .hooks import _PATH, Path, RunHooks, graph_nodes
+
+if TYPE_CHECKING:
+    from ._flow import Flow
+
+Visit = tuple[Path, Token[Path], float]
+
+
+class Walk:
+    """One hooked run of a flow: where it starts (or resumes), and what each visit reports."""
+
+    __slots__ = ("flow", "hooks", "keys", "params", "path", "steps", "template")
+
+    def __init__(self, flow: Flow, params: dict[str, Any] | None, hooks: RunHooks) -> None:
+        self.flow, self.hooks, self.path = flow, hooks, _PATH.get()
+        nodes = graph_nodes(flow)
+        self.keys = {id(node): key for key, node in nodes.items()}
+        self.params = params or {**flow.params}
+        self.template: BaseNode | None = flow.start_node
+        self.steps = 0
+        resume = hooks.resume_point(flow, self.path)
+        if resume is not None:
+            if resume.node_key not in nodes:
+                raise FlowError(
+                    f"cannot resume {label(flow)} at node {resume.node_key!r}: the flow has no such node "
+                    f"(it has {list(nodes)}); was the flow changed since the checkpoint?"
+                )
+            self.template, self.steps = nodes[resume.node_key], resume.steps
+
+    def first(self) -> Any:
+        return visit_copy(self.template)
+
+    def key(self, node: BaseNode | None) -> str | None:
+        return None if node is None else self.keys.get(id(node)) or label(node)
+
+    def enter(self, node: BaseNode) -> Visit:
+        self.steps += 1
+        if self.flow.max_steps is not None:
+            self.flow._check_steps(self.steps, node)
+        node.set_params({**self.params})
+        node_path = (*self.path, self.key(self.template) or label(node))
+        self.hooks.on_node_start(node, node_path)
+        return node_path, _PATH.set(node_path), time.perf_counter()
+
+    def fail(self, node: BaseNode, visit: Visit, exc: BaseException) -> None:
+        node_path, token, started = visit
+        _PATH.reset(token)
+        self.hooks.on_node_end(node, node_path, None, exc, time.perf_counter() - started)
+        if isinstance(exc, Exception):
+            add_path_segment(exc, label(node))
+
+    def leave(self, node: BaseNode, visit: Visit, action: Any, shared: Any) -> Any:
+        node_path, token, started = visit
+        _PATH.reset(token)
+        self.hooks.on_node_end(node, node_path, action, None, time.perf_counter() - started)
+        self.template = self.flow.get_next_node(node, action)
+        self.hooks.on_step(self.flow, self.path, self.key(self.template), self.steps, shared)
+        return visit_copy(self.template)
+
+
+def orch_hooked(flow: Flow, shared: Any, params: dict[str, Any] | None, hooks: RunHooks) -> Any:
+    walk = Walk(flow, params, hooks)
+    curr, last_action = walk.first(), None
+    while curr is not None:
+        visit = walk.enter(curr)
+        try:
+            last_action = curr._run(shared)
+        except BaseException as exc:
+            walk.fail(curr, visit, exc)
+            raise
+        curr = walk.leave(curr, visit, last_action, shared)
+    return last_action
+
+
+async def orch_hooked_async(flow: Flow, shared: Any, params: dict[str, Any] | None, hooks: RunHooks) -> Any:
+    walk = Walk(flow, params, hooks)
+    curr, last_action = walk.first(), None
+    while curr is not None:
+        visit = walk.enter(curr)
+        try:
+            last_action = await curr._run_async(shared)
+        except BaseException as exc:
+            walk.fail(curr, visit, exc)
+            raise
+        curr = walk.leave(curr, visit, last_action, shared)
+    return last_action
+
+
+# --- batch items ----------------------------------------------------------------------------------
+class ItemRun:
+    """Reports the items of one batch node or batch flow, and skips those a resume already has."""
+
+    __slots__ = ("done", "hooks", "node", "path", "report_results", "show_item", "total")
+
+    def __init__(
+        self, node: BaseNode, hooks: RunHooks, total: int, *, report_results: bool, show_item: bool = False
+    ) -> None:
+        self.node, self.hooks, self.path, self.total = node, hooks, _PATH.get(), total
+        self.report_results, self.show_item = report_results, show_item
+        hooks.on_items(node, self.path, total)
+        self.done = hooks.finished_items(node, self.path)
+
+    def start(self, index: int) -> Token[Path]:
+        token = _PATH.set((*self.path, f"#{index}"))
+        self.hooks.on_item_start(self.node, self.path, index)
+        return token
+
+    def end(self, index: int, token: Token[Path], result: Any, item: Any) -> None:
+        _PATH.reset(token)
+        if isinstance(result, BaseException):  # collect mode returns failures in place
+            self.hooks.on_item_end(self.node, self.path, index, None, result)
+        else:
+            self.hooks.on_item_end(self.node, self.path, index, result if self.report_results else None, None)
+
+    def fail(self, index: int, token: Token[Path], exc: BaseException, item: Any) -> None:
+        _PATH.reset(token)
+        self.hooks.on_item_end(self.node, self.path, index, None, exc)
+
+    def name(self, exc: BaseException, index: int, item: Any) -> None:
+        if isinstance(exc, Exception):
+            add_path_segment(exc, describe_item(index, self.total, item if self.show_item else None))
+
+    def wrap(
+        self, start: Callable[[int, Any], Awaitable[Any]]
+    ) -> Callable[[int, Any], Coroutine[Any, Any, Any]]:
+        """Wrap a parallel item coroutine factory so each item reports its start and end."""
+
+        async def run(index: int, item: Any) -> Any:
+            token = self.start(index)
+            try:
+                result = await start(index, item)
+            except BaseException as exc:
+                self.fail(index, token, exc, item)
+                raise
+            self.end(index, token, result, item)
+            return result
+
+        return run
+
+
+def batch_hooked(
+    node: BaseNode, items: Iterable[Any], hooks: RunHooks, run_one: Callable[[Any], Any], *, flow: bool
+) -> list[Any]:
+    seq = list(items)
+    run = ItemRun(node, hooks, len(seq), report_results=not flow, show_item=flow)
+    results = []
+    for index, item in enumerate(seq):
+        if index in run.done:
+            results.append(run.done[index])
+            continue
+        token = run.start(index)
+        try:
+            result = run_one(item)
+        except BaseException as exc:
+            run.fail(index, token, exc, item)
+            run.name(exc, index, item)
+            raise
+        run.end(index, token, result, item)
+        results.append(result)
+    return results
+
+
+async def batch_hooked_async(
+    node: BaseNode,
+    items: Iterable[Any],
+    hooks: RunHooks,
+    run_one: Callable[[Any], Awaitable[Any]],
+    *,
+    flow: bool,
+) -> list[Any]:
+    seq = list(items)
+    run = ItemRun(node, hooks, len(seq), report_results=not flow, show_item=flow)
+    results = []
+    for index, item in enumerate(seq):
+        if index in run.done:
+            results.append(run.done[index])
+            continue
+        token = run.start(index)
+        try:
+            result = await run_one(item)
+        except BaseException as exc:
+            run.fail(index, token, exc, item)
+            run.name(exc, index, item)
+            raise
+        run.end(index, token, result, item)
+        results.append(result)
+    return results
