@@ -7,11 +7,12 @@ a run asks for it, and a missing one gives an error saying what to install.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from types import ModuleType
 from typing import Any
 
 from ._node import BaseNode, label
+from ._walk import run_inline
 from .hooks import _HOOKS, _PATH, RunHooks, combine
 
 DURABLE_OPTIONS = frozenset({"run_id", "checkpointer", "durability", "serializer"})
@@ -75,32 +76,29 @@ def run_hooked(node: BaseNode, shared: Any, hooks: RunHooks | None) -> Any:
     """Run ``node`` (usually a flow) with ``hooks`` active: the entry point for feature modules."""
     if hooks is None:
         return node._run_top(shared)
-    path = (label(node),)
-    hooks_token, path_token = _HOOKS.set(hooks), _PATH.set(path)
-    try:
-        hooks.on_run_start(node, path, shared)
-        try:
-            result = node._run_top(shared)
-        except BaseException as exc:
-            hooks.on_run_end(node, path, None, exc)
-            raise
-        hooks.on_run_end(node, path, result, None)
-        return result
-    finally:
-        _PATH.reset(path_token)
-        _HOOKS.reset(hooks_token)
+
+    async def body() -> Any:
+        return node._run_top(shared)
+
+    return run_inline(_hooked(node, shared, hooks, body))
 
 
 async def run_hooked_async(node: BaseNode, shared: Any, hooks: RunHooks | None) -> Any:
     """The async twin of :func:`run_hooked`."""
     if hooks is None:
         return await node._run_top_async(shared)
+    return await _hooked(node, shared, hooks, lambda: node._run_top_async(shared))
+
+
+async def _hooked(
+    node: BaseNode, shared: Any, hooks: RunHooks, body: Callable[[], Coroutine[Any, Any, Any]]
+) -> Any:
     path = (label(node),)
     hooks_token, path_token = _HOOKS.set(hooks), _PATH.set(path)
     try:
         hooks.on_run_start(node, path, shared)
         try:
-            result = await node._run_top_async(shared)
+            result = await body()
         except BaseException as exc:
             hooks.on_run_end(node, path, None, exc)
             raise

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from contextvars import Token
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._node import BaseNode, label, visit_copy
 from .errors import FlowError, add_path_segment, describe_item
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from ._flow import Flow
 
 Visit = tuple[Path, Token[Path], float]
+T = TypeVar("T")
 
 
 class Walk:
@@ -152,26 +153,29 @@ class ItemRun:
         return run
 
 
+def run_inline(coro: Coroutine[Any, Any, T]) -> T:
+    """Finish a coroutine that never suspends, from sync code.
+
+    Lets a sync path reuse the async implementation when every await in it is on sync work wrapped as a
+    coroutine (see ``batch_hooked``); a real suspension would be a bug, so it is reported, not hidden.
+    """
+    try:
+        coro.send(None)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+    coro.close()
+    raise RuntimeError("internal error: a sync run awaited asynchronous work")
+
+
 def batch_hooked(
     node: BaseNode, items: Iterable[Any], hooks: RunHooks, run_one: Callable[[Any], Any], *, flow: bool
 ) -> list[Any]:
-    seq = list(items)
-    run = ItemRun(node, hooks, len(seq), report_results=not flow, show_item=flow)
-    results = []
-    for index, item in enumerate(seq):
-        if index in run.done:
-            results.append(run.done[index])
-            continue
-        token = run.start(index)
-        try:
-            result = run_one(item)
-        except BaseException as exc:
-            run.fail(index, token, exc, item)
-            run.name(exc, index, item)
-            raise
-        run.end(index, token, result, item)
-        results.append(result)
-    return results
+    """The sync batch loop with hooks: the async one below, driven inline over sync work."""
+
+    async def run_one_inline(item: Any) -> Any:
+        return run_one(item)
+
+    return run_inline(batch_hooked_async(node, items, hooks, run_one_inline, flow=flow))
 
 
 async def batch_hooked_async(
