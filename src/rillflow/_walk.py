@@ -17,22 +17,30 @@ from .hooks import _PATH, Path, RunHooks, graph_nodes
 if TYPE_CHECKING:
     from ._flow import Flow
 
-Visit = tuple[Path, Token[Path], float]
 T = TypeVar("T")
+_now = time.perf_counter
 
 
 class Walk:
-    """One hooked run of a flow: where it starts (or resumes), and what each visit reports."""
+    """One hooked run of a flow: where it starts (or resumes), and what each visit reports.
 
-    __slots__ = ("flow", "hooks", "keys", "params", "path", "steps", "template")
+    A flow run visits one node at a time, so the current visit's path, token and start time live on the
+    walk itself; node paths are computed once per walk.
+    """
+
+    __slots__ = (
+        "flow", "hooks", "keys", "max_steps", "node_path", "params", "path", "paths", "started", "steps",
+        "template", "token",
+    )  # fmt: skip
 
     def __init__(self, flow: Flow, params: dict[str, Any] | None, hooks: RunHooks) -> None:
         self.flow, self.hooks, self.path = flow, hooks, _PATH.get()
         nodes = graph_nodes(flow)
         self.keys = {id(node): key for key, node in nodes.items()}
+        self.paths = {id(node): (*self.path, key) for key, node in nodes.items()}
         self.params = params or {**flow.params}
         self.template: BaseNode | None = flow.start_node
-        self.steps = 0
+        self.steps, self.max_steps = 0, flow.max_steps
         resume = hooks.resume_point(flow, self.path)
         if resume is not None:
             if resume.node_key not in nodes:
@@ -45,45 +53,44 @@ class Walk:
     def first(self) -> Any:
         return visit_copy(self.template)
 
-    def key(self, node: BaseNode | None) -> str | None:
-        return None if node is None else self.keys.get(id(node)) or label(node)
-
-    def enter(self, node: BaseNode) -> Visit:
+    def enter(self, node: BaseNode) -> None:
         self.steps += 1
-        if self.flow.max_steps is not None:
+        if self.max_steps is not None:
             self.flow._check_steps(self.steps, node)
         node.set_params({**self.params})
-        node_path = (*self.path, self.key(self.template) or label(node))
+        node_path = self.paths.get(id(self.template)) or (*self.path, label(node))
+        self.node_path = node_path
         self.hooks.on_node_start(node, node_path)
-        return node_path, _PATH.set(node_path), time.perf_counter()
+        self.token = _PATH.set(node_path)
+        self.started = _now()
 
-    def fail(self, node: BaseNode, visit: Visit, exc: BaseException) -> None:
-        node_path, token, started = visit
-        _PATH.reset(token)
-        self.hooks.on_node_end(node, node_path, None, exc, time.perf_counter() - started)
+    def fail(self, node: BaseNode, exc: BaseException) -> None:
+        _PATH.reset(self.token)
+        self.hooks.on_node_end(node, self.node_path, None, exc, _now() - self.started)
         if isinstance(exc, Exception):
             add_path_segment(exc, label(node))
 
-    def leave(self, node: BaseNode, visit: Visit, action: Any, shared: Any) -> Any:
-        node_path, token, started = visit
-        _PATH.reset(token)
-        self.hooks.on_node_end(node, node_path, action, None, time.perf_counter() - started)
-        self.template = self.flow.get_next_node(node, action)
-        self.hooks.on_step(self.flow, self.path, self.key(self.template), self.steps, shared)
-        return visit_copy(self.template)
+    def leave(self, node: BaseNode, action: Any, shared: Any) -> Any:
+        duration = _now() - self.started
+        _PATH.reset(self.token)
+        self.hooks.on_node_end(node, self.node_path, action, None, duration)
+        self.template = nxt = self.flow.get_next_node(node, action)
+        next_key = None if nxt is None else self.keys.get(id(nxt)) or label(nxt)
+        self.hooks.on_step(self.flow, self.path, next_key, self.steps, shared)
+        return visit_copy(nxt)
 
 
 def orch_hooked(flow: Flow, shared: Any, params: dict[str, Any] | None, hooks: RunHooks) -> Any:
     walk = Walk(flow, params, hooks)
     curr, last_action = walk.first(), None
     while curr is not None:
-        visit = walk.enter(curr)
+        walk.enter(curr)
         try:
             last_action = curr._run(shared)
         except BaseException as exc:
-            walk.fail(curr, visit, exc)
+            walk.fail(curr, exc)
             raise
-        curr = walk.leave(curr, visit, last_action, shared)
+        curr = walk.leave(curr, last_action, shared)
     return last_action
 
 
@@ -91,13 +98,13 @@ async def orch_hooked_async(flow: Flow, shared: Any, params: dict[str, Any] | No
     walk = Walk(flow, params, hooks)
     curr, last_action = walk.first(), None
     while curr is not None:
-        visit = walk.enter(curr)
+        walk.enter(curr)
         try:
             last_action = await curr._run_async(shared)
         except BaseException as exc:
-            walk.fail(curr, visit, exc)
+            walk.fail(curr, exc)
             raise
-        curr = walk.leave(curr, visit, last_action, shared)
+        curr = walk.leave(curr, last_action, shared)
     return last_action
 
 
