@@ -558,3 +558,26 @@ def test_flow_argument_validation() -> None:
         rf.Flow("not a node")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="successor must be a node"):
         rf.Node() >> "nope"  # type: ignore[operator]
+
+
+async def test_parallel_batch_accepts_any_iterable() -> None:
+    class FromGenerator(rf.AsyncParallelBatchNode):
+        async def prep_async(self, shared: Any) -> Any:
+            return (i for i in range(3))
+
+        async def exec_async(self, item: int) -> Any:
+            return item + 1
+
+        async def post_async(self, shared: dict[str, Any], prep_res: Any, exec_res: Any) -> Any:
+            shared["out"] = exec_res
+
+    class FromDict(rf.AsyncParallelBatchFlow):
+        async def prep_async(self, shared: Any) -> Any:
+            return {"a": 1}  # iterating a dict gives its keys, as in PocketFlow
+
+    shared: dict[str, Any] = {}
+    await FromGenerator().run_async(shared)
+    assert shared["out"] == [1, 2, 3]
+    with pytest.raises(TypeError) as info:
+        await FromDict(rf.Node()).run_async({})
+    assert node_path(info.value) == ["FromDict", "item 0 of 1 'a'"]

@@ -156,4 +156,4 @@ class AsyncParallelBatchFlow(AsyncFlow, BatchFlow):
 def _as_sequence(items: Any) -> Any:
     if items is None:
         return []
-    return items if hasattr(items, "__len__") and hasattr(items, "__getitem__") else list(items)
+    return items if isinstance(items, list | tuple) else list(items)  # generators, sets, dict keys...

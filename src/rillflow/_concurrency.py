@@ -79,8 +79,13 @@ async def _in_task_group(
     try:
         async with asyncio.TaskGroup() as group:
             for index, item in pairs:
+                try:
+                    coro = start(index, item)  # may raise at once, e.g. a bad BatchFlow item
+                except Exception as exc:
+                    name_item(exc, index)
+                    raise
                 indices.append(index)
-                tasks.append(group.create_task(start(index, item)))
+                tasks.append(group.create_task(coro))
     except BaseExceptionGroup as group_error:
         failure = _first_failure(group_error)
         failed = next((i for i, t in zip(indices, tasks, strict=True) if _failed_with(t, failure)), None)
