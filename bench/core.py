@@ -148,6 +148,18 @@ def run_flow_async(flow: Any) -> Callable[[], None]:
     return lambda: asyncio.run(flow.run_async({"n": 0}))
 
 
+def noop_listener(event: object) -> None:
+    """Receives every event and does nothing: the cost of building and delivering events."""
+
+
+def run_flow_listened(flow: Any) -> Callable[[], None]:
+    return lambda: flow.run({"n": 0}, listeners=[noop_listener])
+
+
+def run_flow_async_listened(flow: Any) -> Callable[[], None]:
+    return lambda: asyncio.run(flow.run_async({"n": 0}, listeners=[noop_listener]))
+
+
 # --- fan-out (each in its own subprocess) ---------------------------------------------------------
 def fanout_child(contender: str, items: int, limit: int | None) -> dict[str, Any]:
     in_flight = peak = 0
@@ -230,33 +242,39 @@ def main() -> None:
             "plain": plain_steps(100),
             "pocketflow": run_flow(chain_flow(pocketflow, 100)),
             "rillflow": run_flow(chain_flow(rillflow, 100)),
+            "listener": run_flow_listened(chain_flow(rillflow, 100)),
         },
         100,
         repeats * 20,
     )
     rows.append(per_step_row("100-node sync chain, µs/step", chain))
+    rows.append(listener_row(chain))
 
     loop = per_step_us(
         {
             "plain": plain_steps(10_000),
             "pocketflow": run_flow(loop_flow(pocketflow, 10_000, use_async=False)),
             "rillflow": run_flow(loop_flow(rillflow, 10_000, use_async=False)),
+            "listener": run_flow_listened(loop_flow(rillflow, 10_000, use_async=False)),
         },
         10_000,
         repeats,
     )
     rows.append(per_step_row("10k-step self-loop sync, µs/step", loop))
+    rows.append(listener_row(loop))
 
     aloop = per_step_us(
         {
             "plain": lambda: asyncio.run(plain_async_steps(10_000)),
             "pocketflow": run_flow_async(loop_flow(pocketflow, 10_000, use_async=True)),
             "rillflow": run_flow_async(loop_flow(rillflow, 10_000, use_async=True)),
+            "listener": run_flow_async_listened(loop_flow(rillflow, 10_000, use_async=True)),
         },
         10_000,
         repeats,
     )
     rows.append(per_step_row("10k-step self-loop async, µs/step", aloop))
+    rows.append(listener_row(aloop))
 
     fan_repeats = 3 if args.quick else 5
     fan = {c: fanout(c, 10_000, None, fan_repeats) for c in ("gather", "pocketflow", "rillflow")}
@@ -308,6 +326,17 @@ def per_step_row(title: str, result: dict[str, float]) -> tuple[str, str, str, s
         f"{result['pocketflow']:.2f}",
         f"{result['rillflow']:.2f}",
         f"{ratio:.2f}× PocketFlow (target ≤ 1.00)",
+    )
+
+
+def listener_row(result: dict[str, float]) -> tuple[str, str, str, str, str]:
+    ratio = result["listener"] / result["rillflow"]
+    return (
+        "  same, one no-op listener attached",
+        "",
+        "",
+        f"{result['listener']:.2f}",
+        f"{ratio:.2f}× no listener (target ≤ 1.50)",
     )
 
 

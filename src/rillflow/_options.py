@@ -7,6 +7,7 @@ a run asks for it, and a missing one gives an error saying what to install.
 from __future__ import annotations
 
 import importlib
+import uuid
 from collections.abc import Callable, Coroutine, Mapping
 from types import ModuleType
 from typing import Any
@@ -28,19 +29,27 @@ def feature(module: str, what: str) -> ModuleType:
         raise
 
 
-def split_options(options: Mapping[str, Any]) -> tuple[RunHooks | None, dict[str, Any]]:
-    """The hooks a run asks for (``hooks=`` plus ``listeners=``) and its durable-run options."""
+def split_options(
+    options: Mapping[str, Any], run_id: str | None = None
+) -> tuple[RunHooks | None, dict[str, Any]]:
+    """The hooks a run asks for (``hooks=`` plus ``listeners=``) and its durable-run options.
+
+    A durable run without a ``run_id`` gets one here, so its events and its checkpoints name it alike.
+    """
     unknown = sorted(set(options) - KNOWN_OPTIONS)
     if unknown:
         raise TypeError(f"unknown run option(s) {unknown}; known options: {sorted(KNOWN_OPTIONS)}")
+    durable = {k: v for k, v in options.items() if k in DURABLE_OPTIONS}
+    if durable and run_id is None and not durable.get("run_id"):
+        durable["run_id"] = uuid.uuid4().hex
+    run_id = run_id or durable.get("run_id")
     hooks: list[RunHooks] = []
     given = options.get("hooks")
     if given is not None:
         hooks.extend([given] if isinstance(given, RunHooks) else given)
     listeners = options.get("listeners")
     if listeners:
-        hooks.append(feature("rillflow.events", "listeners=").listener_hooks(listeners))
-    durable = {k: v for k, v in options.items() if k in DURABLE_OPTIONS}
+        hooks.append(feature("rillflow.events", "listeners=").listener_hooks(listeners, run_id=run_id))
     return combine(hooks), durable
 
 
@@ -60,14 +69,14 @@ async def run_with_options_async(node: BaseNode, shared: Any, options: Mapping[s
 
 
 def resume_with_options(node: BaseNode, run_id: str, answer: Any, options: Mapping[str, Any]) -> Any:
-    hooks, durable = split_options(options)
+    hooks, durable = split_options(options, run_id)
     return feature("rillflow.durable", "resume").resume(node, run_id, answer, hooks=hooks, **durable)
 
 
 async def resume_with_options_async(
     node: BaseNode, run_id: str, answer: Any, options: Mapping[str, Any]
 ) -> Any:
-    hooks, durable = split_options(options)
+    hooks, durable = split_options(options, run_id)
     module = feature("rillflow.durable", "resume_async")
     return await module.resume_async(node, run_id, answer, hooks=hooks, **durable)
 
@@ -87,7 +96,10 @@ async def run_hooked_async(node: BaseNode, shared: Any, hooks: RunHooks | None) 
     """The async twin of :func:`run_hooked`."""
     if hooks is None:
         return await node._run_top_async(shared)
-    return await _hooked(node, shared, hooks, lambda: node._run_top_async(shared))
+    try:
+        return await _hooked(node, shared, hooks, lambda: node._run_top_async(shared))
+    finally:
+        await hooks.aclose()  # async listeners finish before the run returns: no task outlives it
 
 
 async def _hooked(

@@ -95,6 +95,9 @@ class RunHooks:
     def on_emit(self, path: Path, kind: str, data: Any) -> None:
         """A node called :func:`emit` (for example a text chunk of a streamed LLM reply)."""
 
+    async def aclose(self) -> None:
+        """Awaited when an async run ends, after ``on_run_end``: finish async work (async listeners)."""
+
     # --- steering (durable runs) --------------------------------------------------------------------
     def resume_point(self, flow: Flow, path: Path) -> ResumePoint | None:
         """Where the flow run at ``path`` should continue instead of its start node (resumes)."""
@@ -162,6 +165,10 @@ class MultiHooks(RunHooks):
     def on_emit(self, path: Path, kind: str, data: Any) -> None:
         for h in self.hooks:
             h.on_emit(path, kind, data)
+
+    async def aclose(self) -> None:
+        for h in self.hooks:
+            await h.aclose()
 
     def resume_point(self, flow: Flow, path: Path) -> ResumePoint | None:
         return next((p for h in self.hooks if (p := h.resume_point(flow, path)) is not None), None)

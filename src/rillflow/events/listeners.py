@@ -1,0 +1,209 @@
+"""Turn the engine's hook calls into events and deliver them to listeners (plain callables, sync or async).
+
+A sync listener is called inline, where the event happens. An async listener (or any listener returning an
+awaitable) gets its events in order: in an async run they are awaited by one task on the run's loop, and
+the run awaits that task before it returns (``aclose``), so no listener task outlives the run; in a sync
+run each one is run to completion on the spot. A listener that raises never breaks the run: it is warned
+about once and keeps receiving later events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import threading
+import time
+import uuid
+import warnings
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from .._node import BaseNode
+from ..errors import Interrupt
+from ..hooks import Path, RunHooks
+from .types import (
+    Emit,
+    Error,
+    Event,
+    Fallback,
+    ItemEnd,
+    Items,
+    ItemStart,
+    NodeEnd,
+    NodeStart,
+    Pause,
+    Retry,
+    RunEnd,
+    RunStart,
+)
+
+_now = time.time
+
+Listener = Callable[[Event], Any]
+"""A callable taking one :class:`Event`; it may be ``async def`` (or return an awaitable)."""
+
+
+def new_run_id() -> str:
+    """A fresh run id (32 hex characters)."""
+    return uuid.uuid4().hex
+
+
+class EventHooks(RunHooks):
+    """Run hooks that build :class:`Event` objects and hand them to ``listeners``.
+
+    ``run_id`` names the run in every event; without one, each run gets a fresh id at its start.
+    """
+
+    def __init__(self, listeners: Iterable[Listener], run_id: str | None = None) -> None:
+        self.listeners = list(listeners)
+        self.given_run_id = run_id
+        self.run_id = run_id or ""
+        self._started = 0.0
+        self._reported: dict[int, BaseException] = {}  # errors already reported, by id (kept alive)
+        self._warned: set[int] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread = 0
+        self._queue: deque[tuple[Listener, Awaitable[Any]]] = deque()
+        self._consumer: asyncio.Task[None] | None = None
+        self._runner: asyncio.Runner | None = None
+
+    # --- delivery -----------------------------------------------------------------------------------
+    def deliver(self, event: Event) -> None:
+        """Call every listener with ``event``; schedule what async listeners return."""
+        for listener in self.listeners:
+            try:
+                result = listener(event)
+            except Exception as exc:
+                self._listener_failed(listener, exc)
+                continue
+            if result is not None and inspect.isawaitable(result):
+                self._await_later(listener, result)
+
+    def _await_later(self, listener: Listener, awaitable: Awaitable[Any]) -> None:
+        loop = self._loop
+        if loop is None:  # a sync run: finish it now, on a private loop kept for the run
+            if self._runner is None:
+                self._runner = asyncio.Runner()
+            try:
+                self._runner.run(_wrap(awaitable))
+            except Exception as exc:
+                self._listener_failed(listener, exc)
+        elif threading.get_ident() == self._loop_thread:
+            self._enqueue(listener, awaitable)
+        else:  # emitted from a worker thread (a sync exec inside an async flow)
+            loop.call_soon_threadsafe(self._enqueue, listener, awaitable)
+
+    def _enqueue(self, listener: Listener, awaitable: Awaitable[Any]) -> None:
+        self._queue.append((listener, awaitable))
+        if self._consumer is None and self._loop is not None:
+            self._consumer = self._loop.create_task(self._consume())
+
+    async def _consume(self) -> None:
+        try:
+            while self._queue:
+                listener, awaitable = self._queue.popleft()
+                try:
+                    await awaitable
+                except Exception as exc:
+                    self._listener_failed(listener, exc)
+        finally:
+            self._consumer = None
+            for _, left in self._queue:  # only when cancelled: do not leave never-awaited coroutines
+                if inspect.iscoroutine(left):
+                    left.close()
+            self._queue.clear()
+
+    def _listener_failed(self, listener: Listener, exc: Exception) -> None:
+        if id(listener) in self._warned:
+            return
+        self._warned.add(id(listener))
+        name = getattr(listener, "__qualname__", None) or type(listener).__name__
+        warnings.warn(
+            f"rillflow event listener {name} raised {type(exc).__name__}: {exc} "
+            "(the run goes on; further errors of this listener are not reported)",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+
+    async def aclose(self) -> None:
+        """Wait until async listeners have handled every event (awaited by the run before it returns)."""
+        while self._consumer is not None:
+            await self._consumer  # cancelling the run cancels it too
+
+    # --- hooks --------------------------------------------------------------------------------------
+    def on_run_start(self, flow: BaseNode, path: Path, shared: Any) -> None:
+        self.run_id = self.given_run_id or new_run_id()
+        self._reported.clear()
+        try:
+            self._loop, self._loop_thread = asyncio.get_running_loop(), threading.get_ident()
+        except RuntimeError:
+            self._loop = None
+        self._started = time.perf_counter()
+        self.deliver(RunStart(path, self.run_id, _now()))
+
+    def on_run_end(self, flow: BaseNode, path: Path, result: Any, error: BaseException | None) -> None:
+        if error is not None:
+            self._report(path, error)
+        duration = time.perf_counter() - self._started
+        try:
+            self.deliver(RunEnd(path, self.run_id, _now(), duration, error))
+        finally:
+            self._reported.clear()
+            if self._runner is not None:
+                self._runner.close()
+                self._runner = None
+
+    def on_node_start(self, node: BaseNode, path: Path) -> None:
+        self.deliver(NodeStart(path, self.run_id, _now(), type(node).__name__))
+
+    def on_node_end(
+        self, node: BaseNode, path: Path, action: Any, error: BaseException | None, duration: float
+    ) -> None:
+        if error is not None:
+            self._report(path, error)
+        retries = getattr(node, "cur_retry", 0)
+        self.deliver(
+            NodeEnd(path, self.run_id, _now(), type(node).__name__, action, duration, retries, error)
+        )
+
+    def on_retry(self, node: BaseNode, path: Path, attempt: int, error: BaseException, delay: float) -> None:
+        self.deliver(Retry(path, self.run_id, _now(), attempt, error, delay))
+
+    def on_fallback(self, node: BaseNode, path: Path, error: BaseException) -> None:
+        self.deliver(Fallback(path, self.run_id, _now(), error))
+
+    def on_items(self, node: BaseNode, path: Path, total: int) -> None:
+        self.deliver(Items(path, self.run_id, _now(), total))
+
+    def on_item_start(self, node: BaseNode, path: Path, index: int) -> None:
+        self.deliver(ItemStart(path, self.run_id, _now(), index))
+
+    def on_item_end(
+        self, node: BaseNode, path: Path, index: int, result: Any, error: BaseException | None
+    ) -> None:
+        if error is not None:
+            self._report((*path, f"#{index}"), error)
+        self.deliver(ItemEnd(path, self.run_id, _now(), index, result, error))
+
+    def on_emit(self, path: Path, kind: str, data: Any) -> None:
+        self.deliver(Emit(kind=kind, path=path, run_id=self.run_id, time=_now(), data=data))
+
+    def _report(self, path: Path, error: BaseException) -> None:
+        """An ``error`` (or ``pause``) event where an exception is first seen, not again on the way out."""
+        if id(error) in self._reported:
+            return
+        self._reported[id(error)] = error
+        if isinstance(error, Interrupt):
+            self.deliver(Pause(error.path or path, self.run_id, _now(), error.payload))
+        elif isinstance(error, Exception):  # not cancellations or KeyboardInterrupt: those are not failures
+            self.deliver(Error(path, self.run_id, _now(), error))
+
+
+async def _wrap(awaitable: Awaitable[Any]) -> Any:
+    return await awaitable
+
+
+def listener_hooks(listeners: Iterable[Listener], run_id: str | None = None) -> EventHooks:
+    """The hooks behind ``flow.run(shared, listeners=[...])``: events for each listener."""
+    return EventHooks(listeners, run_id)

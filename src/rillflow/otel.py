@@ -1,0 +1,134 @@
+"""OpenTelemetry tracing (``pip install 'rillflow[otel]'``): one span per flow run and per node visit.
+
+    from rillflow.otel import TracingHooks
+    flow.run(shared, hooks=TracingHooks())            # uses the global tracer provider
+    flow.run(shared, hooks=TracingHooks(tracer_provider=provider))
+
+Spans nest as the flows do: the run's span holds one span per node visit; a nested flow's span holds its
+nodes' spans; nodes inside a batch flow item are children of the batch flow's span and carry the item
+index. A node's span is the current span while it runs, so spans your own code (or an instrumented HTTP
+client) starts inside ``exec`` are its children. Attributes: ``rillflow.path``, ``rillflow.node_type``,
+``rillflow.action``, ``rillflow.retries``, ``rillflow.items`` (batch size), ``rillflow.item`` (batch
+flow item); retries and fallbacks are span events; an error sets the span's status to ERROR and the node
+where it was raised records the exception.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._node import BaseNode
+from .errors import Interrupt
+from .hooks import Path, RunHooks
+
+if TYPE_CHECKING:
+    from opentelemetry.context import Context
+    from opentelemetry.trace import Span, Tracer, TracerProvider
+
+__all__ = ["TracingHooks"]
+
+
+def _otel() -> Any:
+    try:
+        from opentelemetry import context, trace
+    except ImportError as exc:
+        raise ImportError(
+            "rillflow.otel needs the 'opentelemetry-api' package: pip install 'rillflow[otel]'"
+        ) from exc
+    return trace, context
+
+
+class TracingHooks(RunHooks):
+    """Run hooks that record OpenTelemetry spans. ``tracer_provider`` defaults to the global one."""
+
+    def __init__(self, tracer_provider: TracerProvider | None = None, tracer_name: str = "rillflow") -> None:
+        self._trace, self._context = _otel()
+        self.tracer: Tracer = self._trace.get_tracer(tracer_name, tracer_provider=tracer_provider)
+        self._spans: dict[Path, Span] = {}
+        self._tokens: dict[Path, object] = {}
+        self._recorded: dict[int, BaseException] = {}
+
+    def _start(self, path: Path, name: str, node: BaseNode, kind: str) -> None:
+        parent = self._parent(path)
+        ctx: Context | None = self._trace.set_span_in_context(parent) if parent is not None else None
+        span = self.tracer.start_span(name, context=ctx)
+        span.set_attribute("rillflow.path", " > ".join(path))
+        span.set_attribute("rillflow.node_type", type(node).__name__)
+        span.set_attribute("rillflow.kind", kind)
+        item = next((p for p in reversed(path) if p.startswith("#")), None)
+        if item is not None:
+            span.set_attribute("rillflow.item", int(item[1:]))
+        self._spans[path] = span
+        # Current while the node runs, so spans started inside it nest under it.
+        self._tokens[path] = self._context.attach(self._trace.set_span_in_context(span))
+
+    def _parent(self, path: Path) -> Span | None:
+        """The span of the nearest enclosing flow (batch item segments ``#i`` have no span of their own)."""
+        for end in range(len(path) - 1, 0, -1):
+            span = self._spans.get(path[:end])
+            if span is not None:
+                return span
+        return None
+
+    def _end(self, path: Path, error: BaseException | None) -> Span | None:
+        span = self._spans.pop(path, None)
+        token = self._tokens.pop(path, None)
+        if token is not None:
+            self._context.detach(token)
+        if span is None:
+            return None
+        if isinstance(error, Interrupt):
+            span.set_attribute("rillflow.paused", True)
+        elif error is not None:
+            status = self._trace.Status(self._trace.StatusCode.ERROR, f"{type(error).__name__}: {error}")
+            span.set_status(status)
+            if id(error) not in self._recorded:  # the innermost span records it; outer ones just fail
+                self._recorded[id(error)] = error
+                span.record_exception(error)
+        span.end()
+        return span
+
+    def on_run_start(self, flow: BaseNode, path: Path, shared: Any) -> None:
+        self._recorded.clear()
+        self._start(path, f"run {path[-1]}", flow, "run")
+
+    def on_run_end(self, flow: BaseNode, path: Path, result: Any, error: BaseException | None) -> None:
+        span = self._spans.get(path)
+        if span is not None and error is None:
+            span.set_attribute("rillflow.action", "default" if result is None else str(result))
+        self._end(path, error)
+        self._recorded.clear()
+
+    def on_node_start(self, node: BaseNode, path: Path) -> None:
+        self._start(path, path[-1], node, "flow" if hasattr(node, "start_node") else "node")
+
+    def on_node_end(
+        self, node: BaseNode, path: Path, action: Any, error: BaseException | None, duration: float
+    ) -> None:
+        span = self._spans.get(path)
+        if span is not None:
+            span.set_attribute("rillflow.retries", int(getattr(node, "cur_retry", 0)))
+            if error is None:
+                span.set_attribute("rillflow.action", "default" if action is None else str(action))
+        self._end(path, error)
+
+    def on_retry(self, node: BaseNode, path: Path, attempt: int, error: BaseException, delay: float) -> None:
+        span = self._span_for(path)
+        if span is not None:
+            span.add_event(
+                "retry",
+                {"attempt": attempt, "delay": delay, "error": f"{type(error).__name__}: {error}"},
+            )
+
+    def on_fallback(self, node: BaseNode, path: Path, error: BaseException) -> None:
+        span = self._span_for(path)
+        if span is not None:
+            span.add_event("fallback", {"error": f"{type(error).__name__}: {error}"})
+
+    def on_items(self, node: BaseNode, path: Path, total: int) -> None:
+        span = self._spans.get(path)
+        if span is not None:
+            span.set_attribute("rillflow.items", total)
+
+    def _span_for(self, path: Path) -> Span | None:
+        return self._spans.get(path) or self._parent(path)
