@@ -1,0 +1,293 @@
+"""A tool-calling agent made of rillflow nodes: Start >> Think -"tools"-> Act >> Think ... -"finish"-> Finish.
+
+Everything the agent knows lives in ``shared[key]`` (plain lists, dicts and strings, so a checkpointer can
+save it): the message history, the turn count, a log of tool calls, the answer and the outcome. Being an
+:class:`AsyncFlow`, an agent is a node like any other: chain it, nest it, run many with ``run_many``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from .._async import AsyncFlow, AsyncNode, AsyncParallelBatchNode
+from ..llm.base import Model
+from ..llm.types import Message, Options, ToolCall
+from .confirm import Confirm, decide
+from .protocol import ANSWER, Must, NativeProtocol, Protocol, StructuredProtocol
+from .tool import ToolLike
+from .toolbox import Toolbox, ToolResult
+
+Outcome = Literal["answer", "max_iterations"]
+MAX_ITERATIONS = "max_iterations"
+
+
+@dataclass(frozen=True)
+class AgentResult:
+    """How a run of an agent ended: ``outcome`` is ``"answer"`` (then ``answer`` is set) or
+    ``"max_iterations"`` (the model still wanted tools when its turn budget ran out)."""
+
+    answer: str | None
+    outcome: Outcome
+    iterations: int
+    messages: list[Message]
+    steps: list[dict[str, Any]]
+
+    @classmethod
+    def from_shared(cls, shared: Mapping[str, Any], key: str = "agent") -> AgentResult:
+        """Read the result of the agent run that kept its state under ``shared[key]``."""
+        state = shared[key]
+        return cls(state["answer"], state["outcome"], state["iterations"], state["messages"], state["steps"])
+
+
+@dataclass(frozen=True)
+class _Config:
+    model: Model
+    toolbox: Toolbox
+    protocol: Protocol
+    instructions: str
+    max_iterations: int
+    key: str
+    input_key: str
+    confirm: Confirm | None
+    options: Options
+    require_tool: bool
+    answer_on_last_turn: bool
+    repeat_calls: bool
+
+
+class _AgentNode(AsyncNode):
+    def __init__(self, config: _Config, name: str) -> None:
+        super().__init__(name=name)
+        self.config = config
+
+    def state(self, shared: dict[str, Any]) -> dict[str, Any]:
+        state: dict[str, Any] = shared[self.config.key]
+        return state
+
+
+class _Start(_AgentNode):
+    """Opens a turn of conversation: the system prompt once, then the new question as a user message."""
+
+    async def post_async(self, shared: dict[str, Any], prep_res: Any, exec_res: Any) -> str:
+        cfg = self.config
+        state = shared.setdefault(cfg.key, {"messages": [], "steps": []})
+        if not state["messages"]:
+            system = cfg.protocol.system_prompt(cfg.instructions, cfg.toolbox)
+            if system:
+                state["messages"].append({"role": "system", "content": system})
+        question = self.params.get(cfg.input_key, shared.get(cfg.input_key))
+        if question is not None:
+            state["messages"].append({"role": "user", "content": str(question)})
+        state.update(iterations=0, answer=None, outcome=None, pending=[], called_tool=False)
+        return "think"
+
+
+class _Think(_AgentNode):
+    """One model turn: a final answer, tool calls to run, or (structured protocol) a correction."""
+
+    async def prep_async(self, shared: dict[str, Any]) -> tuple[list[Message], Must] | None:
+        cfg, state = self.config, self.state(shared)
+        if state["iterations"] >= cfg.max_iterations:
+            return None
+        must: Must = None
+        if cfg.require_tool and not state["called_tool"]:
+            must = "tool"
+        elif cfg.answer_on_last_turn and state["iterations"] == cfg.max_iterations - 1:
+            must = "answer"
+        return list(state["messages"]), must
+
+    async def exec_async(self, prep_res: tuple[list[Message], Must] | None) -> Any:
+        if prep_res is None:
+            return None
+        cfg = self.config
+        messages, must = prep_res
+        return await cfg.protocol.ask(cfg.model, messages, cfg.toolbox, cfg.options, must=must)
+
+    async def post_async(self, shared: dict[str, Any], prep_res: Any, turn: Any) -> str:
+        state = self.state(shared)
+        if turn is None:
+            state["outcome"] = MAX_ITERATIONS
+            return "finish"
+        state["iterations"] += 1
+        state["messages"].append(turn.message)
+        if turn.calls:
+            state["pending"] = [{"id": c.id, "name": c.name, "arguments": c.arguments} for c in turn.calls]
+            return "tools"
+        if turn.feedback is not None:
+            state["messages"].append(turn.feedback)
+            return "think"
+        state["answer"], state["outcome"] = turn.answer, ANSWER
+        return "finish"
+
+
+class _Act(AsyncParallelBatchNode, _AgentNode):
+    """Runs the pending tool calls of one turn concurrently (bounded), after any confirmation."""
+
+    def __init__(self, config: _Config, name: str, max_concurrency: int | None) -> None:
+        _AgentNode.__init__(self, config, name)
+        self.max_concurrency = max_concurrency
+
+    async def prep_async(self, shared: dict[str, Any]) -> list[tuple[ToolCall, bool, bool]]:
+        """Each call with whether it may run (confirmation) and whether it repeats an earlier call."""
+        cfg = self.config
+        state = self.state(shared)
+        calls = [ToolCall(c["id"], c["name"], c["arguments"]) for c in state["pending"]]
+        repeated = [False] * len(calls)
+        if not cfg.repeat_calls:
+            seen = {_call_key(step["tool"], step["arguments"]) for step in state["steps"]}
+            repeated = [_call_key(call.name, call.arguments) in seen for call in calls]
+        # Ask before running anything, so that a pause (and a resume) re-enters with nothing half done.
+        asking = [
+            c
+            for c, again in zip(calls, repeated, strict=True)
+            if not again and cfg.toolbox.needs_confirmation(c)
+        ]
+        approved = await decide(self, asking, cfg.confirm) if asking else {}
+        return [(c, approved.get(c.id, True), again) for c, again in zip(calls, repeated, strict=True)]
+
+    async def exec_async(self, item: tuple[ToolCall, bool, bool]) -> dict[str, Any]:
+        # Plain data, not the ToolResult: a durable run checkpoints each finished item.
+        call, approved, repeated = item
+        if repeated:
+            message = f"{call.name} was already called with these arguments; use its result above"
+            return ToolResult.failure(call, message).record()
+        if not approved:
+            return ToolResult.failure(call, f"the user declined this call of {call.name}").record()
+        return (await self.config.toolbox.run(call)).record()
+
+    async def post_async(self, shared: dict[str, Any], prep_res: Any, records: list[dict[str, Any]]) -> str:
+        state = self.state(shared)
+        state["messages"].extend(self.config.protocol.result_messages(records))
+        state["steps"].extend(records)
+        state["pending"] = []
+        state["called_tool"] = True
+        return "think"
+
+
+def _call_key(name: str, arguments: Any) -> str:
+    """The same call whether its arguments are JSON text or parsed."""
+    if isinstance(arguments, str):
+        try:
+            arguments = json.loads(arguments)
+        except json.JSONDecodeError:
+            return f"{name}:{arguments}"
+    return f"{name}:{json.dumps(arguments, sort_keys=True)}"
+
+
+class _Finish(_AgentNode):
+    """Ends the agent: the answer routes the parent flow by ``default``, a spent budget by
+    ``"max_iterations"``."""
+
+    async def post_async(self, shared: dict[str, Any], prep_res: Any, exec_res: Any) -> str | None:
+        outcome = self.state(shared)["outcome"]
+        return None if outcome == ANSWER else str(outcome)
+
+
+def _pick_protocol(model: Model, protocol: str | Protocol, fmt: Literal["json", "yaml"]) -> Protocol:
+    if isinstance(protocol, Protocol):
+        return protocol
+    if protocol == "auto":
+        native = getattr(model, "supports_tools", None)
+        if native is None:  # the embedded SmolLM2 model has no tool calling; other servers do
+            from ..llm.local import LocalModel
+
+            native = not isinstance(model, LocalModel)
+        protocol = "native" if native else "structured"
+    if protocol == "native":
+        return NativeProtocol()
+    if protocol == "structured":
+        return StructuredProtocol(fmt)
+    raise ValueError(f"protocol must be 'auto', 'native' or 'structured', got {protocol!r}")
+
+
+class Agent(AsyncFlow):
+    """A tool-calling agent: ask the model, run the tools it asks for, feed the results back, repeat.
+
+    Each run reads the question from ``shared[input_key]`` (or the node's params) and appends it to the
+    history in ``shared[key]["messages"]``, so running the agent again on the same ``shared`` continues
+    the conversation. It stops on a final answer (``shared[key]["answer"]``) or after ``max_iterations``
+    model turns (``shared[key]["outcome"] == "max_iterations"``; the flow then takes the
+    ``"max_iterations"`` action, so ``agent - "max_iterations" >> handler`` can deal with it).
+
+    ``protocol``: ``"native"`` (OpenAI ``tools``), ``"structured"`` (JSON/YAML actions, ``fmt``), or
+    ``"auto"``: structured for the embedded local model, native otherwise; or a :class:`Protocol`
+    object, such as ``StructuredProtocol("yaml", max_answer_chars=200)``. Tool calls of one turn run
+    concurrently, at most ``max_parallel_tools`` at once. Tools marked ``confirm=True`` are run only once
+    a human agrees: through ``confirm`` (a callable, sync or async) if given, else by pausing the run
+    (see :mod:`rillflow.agents.confirm`).
+
+    Guards for small models: ``require_tool`` forbids answering before a tool was used;
+    ``answer_on_last_turn`` withholds the tools on the last turn the budget allows, so the run ends with
+    an answer; ``repeat_calls=False`` does not run a call identical to an earlier one of the
+    conversation (the model is told to use the result it already has).
+    """
+
+    def __init__(
+        self,
+        model: Model,
+        tools: Toolbox | Iterable[ToolLike] = (),
+        *,
+        instructions: str = "",
+        protocol: Literal["auto", "native", "structured"] | Protocol = "auto",
+        fmt: Literal["json", "yaml"] = "json",
+        max_iterations: int = 10,
+        max_parallel_tools: int | None = 4,
+        tool_timeout: float | None = None,
+        confirm: Confirm | None = None,
+        require_tool: bool = False,
+        answer_on_last_turn: bool = False,
+        repeat_calls: bool = True,
+        key: str = "agent",
+        input_key: str = "question",
+        model_options: Options | None = None,
+        name: str | None = None,
+    ) -> None:
+        if not isinstance(max_iterations, int) or max_iterations < 1:
+            raise ValueError(f"max_iterations must be an int >= 1, got {max_iterations!r}")
+        toolbox = tools if isinstance(tools, Toolbox) else Toolbox(tools, timeout=tool_timeout)
+        chosen = _pick_protocol(model, protocol, fmt)
+        if require_tool and not len(toolbox):
+            raise ValueError("require_tool=True needs at least one tool")
+        if isinstance(chosen, StructuredProtocol) and ANSWER in toolbox:
+            raise ValueError(f"a tool cannot be named {ANSWER!r} with the structured protocol")
+        if max_parallel_tools is not None and max_parallel_tools < 1:
+            raise ValueError(f"max_parallel_tools must be >= 1 or None, got {max_parallel_tools!r}")
+        options: Options = {**model_options} if model_options else {}
+        config = _Config(
+            model,
+            toolbox,
+            chosen,
+            instructions,
+            max_iterations,
+            key,
+            input_key,
+            confirm,
+            options,
+            require_tool,
+            answer_on_last_turn,
+            repeat_calls,
+        )
+        start, think = _Start(config, "Start"), _Think(config, "Think")
+        act, finish = _Act(config, "Act", max_parallel_tools), _Finish(config, "Finish")
+        start - "think" >> think
+        think - "tools" >> act
+        think - "think" >> think
+        think - "finish" >> finish
+        act - "think" >> think
+        super().__init__(start, name=name or "Agent")
+        self.config = config
+
+    @property
+    def toolbox(self) -> Toolbox:
+        """The agent's tools."""
+        return self.config.toolbox
+
+    async def ask(self, question: str, shared: dict[str, Any] | None = None) -> AgentResult:
+        """Run the agent on ``question`` (in ``shared``, or a new dict) and return how it ended."""
+        shared = {} if shared is None else shared
+        shared[self.config.input_key] = question
+        await self.run_async(shared)
+        return AgentResult.from_shared(shared, self.config.key)

@@ -1,0 +1,54 @@
+"""Run one flow (or agent) over many inputs at once, with one concurrency bound, results in input order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .._node import BaseNode
+from ..errors import Interrupt
+from ._bounded import for_each_bounded
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """One input's run: its own ``shared`` dict, what the run returned, or the error it raised."""
+
+    index: int
+    shared: dict[str, Any]
+    result: Any = None
+    error: BaseException | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the run finished without an error."""
+        return self.error is None
+
+
+async def run_many(
+    flow: BaseNode,
+    inputs: Iterable[Mapping[str, Any]],
+    *,
+    max_concurrency: int | None = None,
+    **options: Any,
+) -> list[RunResult]:
+    """Run ``flow`` once per input, at most ``max_concurrency`` at a time (None: all at once).
+
+    Each run gets its own ``shared``: a (shallow) copy of its input dict. Results come back in input
+    order; an exception (or an unanswered :class:`~rillflow.Interrupt`) in one run is kept in its
+    result's ``error`` and does not stop the others. ``options`` are passed to every ``run_async``
+    (``hooks``, ``listeners``).
+    """
+    shareds = [dict(item) for item in inputs]
+    results: list[RunResult | None] = [None] * len(shareds)
+
+    async def run_one(index: int) -> None:
+        shared = shareds[index]
+        try:
+            results[index] = RunResult(index, shared, await flow.run_async(shared, **options))
+        except (Exception, Interrupt) as exc:
+            results[index] = RunResult(index, shared, error=exc)
+
+    await for_each_bounded(len(shareds), run_one, max_concurrency)
+    return [result for result in results if result is not None]

@@ -1,0 +1,152 @@
+"""Running the tool calls a model asks for: validated, off the loop, time-bounded, errors as messages."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..llm.types import ToolCall
+from ._bounded import for_each_bounded
+from .tool import Tool, ToolArgumentsError, ToolLike, as_tool
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """The outcome of one tool call. ``output`` is the text the model is shown (an error says so).
+
+    ``arguments`` are the checked arguments (or the model's raw text when they did not check);
+    ``value`` is what the function returned; ``exception`` what it raised, if anything (for logs);
+    ``sent`` the arguments' JSON text as the model sent it.
+    """
+
+    call_id: str
+    name: str
+    arguments: Any
+    output: str
+    ok: bool
+    value: Any = None
+    exception: BaseException | None = None
+    sent: str = ""
+
+    @classmethod
+    def failure(
+        cls, call: ToolCall, message: str, arguments: Any = None, exception: BaseException | None = None
+    ) -> ToolResult:
+        shown = call.arguments if arguments is None else arguments
+        return cls(
+            call.id, call.name, shown, f"Error: {message}", False, exception=exception, sent=call.arguments
+        )
+
+    def record(self) -> dict[str, Any]:
+        """The result as plain JSON data (what an agent keeps in ``shared`` and checkpoints save):
+        ``arguments`` as the model sent them, parsed from JSON when they were valid JSON."""
+        arguments: Any = self.sent
+        try:
+            arguments = json.loads(arguments or "{}")
+        except json.JSONDecodeError:
+            pass  # kept as the raw text the model sent
+        return {
+            "id": self.call_id,
+            "tool": self.name,
+            "arguments": arguments,
+            "ok": self.ok,
+            "output": self.output,
+        }
+
+
+class Toolbox:
+    """A set of tools, and how to run the calls a model makes to them.
+
+    Sync tools run in worker threads and async tools are awaited, so neither stalls the event loop.
+    ``timeout`` (seconds) bounds every call unless the tool sets its own; a sync tool that times out
+    keeps its thread until the function returns (Python cannot stop a thread), but the caller moves on.
+    An unknown tool, invalid arguments, an exception or a timeout becomes a :class:`ToolResult` with
+    ``ok=False`` and a message for the model: :meth:`run` never raises for them.
+    """
+
+    def __init__(self, tools: Iterable[ToolLike] = (), *, timeout: float | None = None) -> None:
+        if timeout is not None and timeout <= 0:
+            raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
+        self.timeout = timeout
+        self.tools: dict[str, Tool] = {}
+        for item in tools:
+            one = as_tool(item)
+            if one.name in self.tools:
+                raise ValueError(f"two tools are named {one.name!r}")
+            self.tools[one.name] = one
+
+    def __iter__(self) -> Iterator[Tool]:
+        return iter(self.tools.values())
+
+    def __len__(self) -> int:
+        return len(self.tools)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.tools
+
+    def specs(self) -> list[dict[str, Any]]:
+        """Every tool in the OpenAI ``tools`` format."""
+        return [one.spec() for one in self.tools.values()]
+
+    def needs_confirmation(self, call: ToolCall) -> bool:
+        """True when ``call`` names a tool marked ``confirm=True``."""
+        found = self.tools.get(call.name)
+        return found is not None and found.confirm
+
+    async def run(self, call: ToolCall) -> ToolResult:
+        """Run one call; every failure is returned as a result, never raised."""
+        found = self.tools.get(call.name)
+        if found is None:
+            known = ", ".join(self.tools) or "none"
+            return ToolResult.failure(call, f"there is no tool named {call.name!r} (available: {known})")
+        try:
+            arguments = found.check(call.arguments)
+        except ToolArgumentsError as exc:
+            return ToolResult.failure(call, f"invalid arguments for {call.name}: {exc}", exception=exc)
+        timeout = found.timeout if found.timeout is not None else self.timeout
+        try:
+            async with asyncio.timeout(timeout) as scope:
+                value = await found.call_async(arguments)
+        except TimeoutError as exc:
+            message = f"{call.name} timed out after {timeout}s" if scope.expired() else _describe(exc)
+            return ToolResult.failure(call, message, arguments, exc)
+        except Exception as exc:
+            return ToolResult.failure(call, f"{call.name} failed: {_describe(exc)}", arguments, exc)
+        return ToolResult(
+            call.id, call.name, arguments, format_output(value), True, value=value, sent=call.arguments
+        )
+
+    async def run_all(
+        self, calls: Sequence[ToolCall], *, max_concurrency: int | None = None
+    ) -> list[ToolResult]:
+        """Run several calls concurrently (at most ``max_concurrency`` at once); results in call order."""
+        results: list[ToolResult | None] = [None] * len(calls)
+
+        async def run_one(index: int) -> None:
+            results[index] = await self.run(calls[index])
+
+        await for_each_bounded(len(calls), run_one, max_concurrency)
+        return [result for result in results if result is not None]
+
+
+def format_output(value: Any) -> str:
+    """The text a model is shown for a tool's return value: strings as they are, the rest as JSON."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, default=_jsonable)
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "model_dump"):  # a pydantic model
+        return value.model_dump(mode="json")
+    if isinstance(value, enum.Enum):
+        return value.value
+    return str(value)
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
