@@ -581,3 +581,26 @@ async def test_parallel_batch_accepts_any_iterable() -> None:
     with pytest.raises(TypeError) as info:
         await FromDict(rf.Node()).run_async({})
     assert node_path(info.value) == ["FromDict", "item 0 of 1 'a'"]
+
+
+@pytest.mark.parametrize("fail_fast", [True, False])
+async def test_single_item_batch_runs_inline_with_the_same_semantics(fail_fast: bool) -> None:
+    class One(rf.AsyncParallelBatchNode):
+        async def prep_async(self, shared: Any) -> Any:
+            return [0]
+
+        async def exec_async(self, item: int) -> Any:
+            return 1 // item
+
+        async def post_async(self, shared: dict[str, Any], prep_res: Any, exec_res: Any) -> Any:
+            shared["out"] = exec_res
+
+    shared: dict[str, Any] = {}
+    if fail_fast:
+        with pytest.raises(ZeroDivisionError) as info:
+            await One(fail_fast=True).run_async(shared)
+        assert node_path(info.value) == ["One", "item 0 of 1"]
+    else:
+        await One(fail_fast=False).run_async(shared)
+        assert isinstance(shared["out"][0], ZeroDivisionError)
+        assert node_path(shared["out"][0]) == ["item 0 of 1"]

@@ -46,6 +46,14 @@ async def run_items(
         add_path_segment(exc, describe_item(index, total, items[index] if is_flow else None))
 
     start: Start[T] = (lambda _, item: run_one(item)) if fail_fast else _settling(run_one, name_item)
+    if tracker is None and total <= 1:  # nothing runs beside it: no task group needed
+        if not total:
+            return []
+        try:
+            return [await start(0, items[0])]
+        except Exception as exc:
+            name_item(exc, 0)
+            raise
     bounded = max_concurrency is not None and max_concurrency < total
     if tracker is None and not bounded:
         # The common case: the item coroutines are the tasks themselves, no wrapper frame per item.
