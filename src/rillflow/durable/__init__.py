@@ -1,0 +1,57 @@
+"""Durable runs: checkpoints in embedded SQLite, resume after a crash, pause for a human and resume.
+
+``import rillflow.durable`` needs only the standard library. Usage::
+
+    from rillflow.durable import SQLiteCheckpointer
+
+    cp = SQLiteCheckpointer("runs.db")
+    outcome = flow.run(shared, run_id="order-42", checkpointer=cp)    # Done or Paused
+    outcome = flow.resume("order-42", answer="yes", checkpointer=cp)  # after a pause or a crash
+
+See docs/durable.md.
+"""
+
+from .checkpointer import Checkpointer, Progress, RunInfo, RunRecord, RunStatus, StoredRun
+from .errors import (
+    CheckpointMismatchError,
+    CorruptCheckpointError,
+    DurableError,
+    RunExistsError,
+    RunNotFoundError,
+    SerializationError,
+)
+from .hooks import DurableHooks
+from .memory import MemoryCheckpointer
+from .results import Done, Paused
+from .run import resume, resume_async, run, run_async
+from .saver import Durability
+from .serialize import JSONSerializer, PickleSerializer, Serializer
+from .sqlite import SQLiteCheckpointer
+
+__all__ = [
+    "CheckpointMismatchError",
+    "Checkpointer",
+    "CorruptCheckpointError",
+    "Done",
+    "Durability",
+    "DurableError",
+    "DurableHooks",
+    "JSONSerializer",
+    "MemoryCheckpointer",
+    "Paused",
+    "PickleSerializer",
+    "Progress",
+    "RunExistsError",
+    "RunInfo",
+    "RunNotFoundError",
+    "RunRecord",
+    "RunStatus",
+    "SQLiteCheckpointer",
+    "SerializationError",
+    "Serializer",
+    "StoredRun",
+    "resume",
+    "resume_async",
+    "run",
+    "run_async",
+]

@@ -1,0 +1,69 @@
+"""A checkpointer in process memory: for tests, and for pausing and resuming within one process."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Iterable, Mapping
+
+from .checkpointer import (
+    Changes,
+    Checkpointer,
+    Key,
+    Progress,
+    RunInfo,
+    RunRecord,
+    RunStatus,
+    StoredRun,
+    exists_message,
+    normalize_statuses,
+)
+from .errors import RunExistsError, RunNotFoundError
+
+
+class MemoryCheckpointer(Checkpointer):
+    """Keeps runs in a dict (thread-safe). Lost when the process exits."""
+
+    def __init__(self, *, keep_runs: int | None = None, max_age: float | None = None) -> None:
+        super().__init__(keep_runs=keep_runs, max_age=max_age)
+        self._runs: dict[str, StoredRun] = {}
+        self._lock = threading.Lock()
+
+    def create(self, record: RunRecord, entries: Mapping[Key, bytes]) -> None:
+        with self._lock:
+            if record.run_id in self._runs:
+                raise RunExistsError(
+                    exists_message(record.run_id, self._runs[record.run_id].record.progress.status)
+                )
+            self._runs[record.run_id] = StoredRun(copy.deepcopy(record), dict(entries))
+
+    def write(self, run_id: str, changes: Changes, progress: Progress) -> None:
+        with self._lock:
+            run = self._found(run_id)
+            for key, value in changes.items():
+                if value is None:
+                    run.entries.pop(key, None)
+                else:
+                    run.entries[key] = value
+            run.record.progress = copy.copy(progress)
+
+    def load(self, run_id: str) -> StoredRun:
+        with self._lock:
+            run = self._found(run_id)
+            return StoredRun(copy.deepcopy(run.record), dict(run.entries))
+
+    def list_runs(self, status: RunStatus | Iterable[RunStatus] | None = None) -> list[RunInfo]:
+        wanted = normalize_statuses(status)
+        with self._lock:
+            infos = [r.record.info() for r in self._runs.values() if r.record.progress.status in wanted]
+        return sorted(infos, key=lambda r: r.updated, reverse=True)
+
+    def delete(self, run_id: str) -> bool:
+        with self._lock:
+            return self._runs.pop(run_id, None) is not None
+
+    def _found(self, run_id: str) -> StoredRun:
+        run = self._runs.get(run_id)
+        if run is None:
+            raise RunNotFoundError(f"no stored run with id {run_id!r}")
+        return run

@@ -1,0 +1,119 @@
+"""Durability modes: when a run's changes reach the checkpointer.
+
+``sync``: written (committed) before the next step starts; a crash loses only the step that was running.
+``async``: handed to a writer thread that commits them while the next steps run, several at a time; a
+crash can also lose the steps still queued (usually the last one or two).
+``exit``: kept in memory and written once when the run ends, pauses or fails; a crash loses the whole run
+since its start (a resume starts it over from the ``shared`` it started with).
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from typing import Literal
+
+from .checkpointer import Changes, Checkpointer, Key, Progress
+
+Durability = Literal["sync", "async", "exit"]
+DURABILITIES: tuple[Durability, ...] = ("sync", "async", "exit")
+
+
+class Saver:
+    """``sync``: writes at once. Subclasses write later (``exit``) or from a thread (``async``)."""
+
+    per_step = True
+
+    def __init__(self, checkpointer: Checkpointer, run_id: str) -> None:
+        self.checkpointer, self.run_id = checkpointer, run_id
+
+    def save(self, changes: Changes, progress: Progress) -> None:
+        self.checkpointer.write(self.run_id, changes, progress)
+
+    def finish(self, changes: Changes, progress: Progress) -> None:
+        """The last save of this run (also after a failure): returns once everything is written."""
+        self.save(changes, progress)
+
+
+class ExitSaver(Saver):
+    per_step = False
+
+    def save(self, changes: Changes, progress: Progress) -> None:
+        raise AssertionError("durability='exit' saves only when the run ends")
+
+    def finish(self, changes: Changes, progress: Progress) -> None:
+        self.checkpointer.write(self.run_id, changes, progress)
+
+
+_Item = tuple[Changes, Progress] | threading.Event | None
+
+
+class BackgroundSaver(Saver):
+    """A writer thread commits whatever has queued up since its last commit, in one transaction."""
+
+    def __init__(self, checkpointer: Checkpointer, run_id: str) -> None:
+        super().__init__(checkpointer, run_id)
+        self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._loop, name="rillflow-checkpoint-writer", daemon=True)
+        self._thread.start()
+
+    def save(self, changes: Changes, progress: Progress) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put((changes, progress))
+
+    def finish(self, changes: Changes, progress: Progress) -> None:
+        if not self._thread.is_alive():  # finished before (a failed finish is followed by a plain one)
+            self.checkpointer.write(self.run_id, changes, progress)
+            return
+        self._queue.put((changes, progress))
+        done = threading.Event()
+        self._queue.put(done)
+        self._queue.put(None)
+        done.wait()
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def _loop(self) -> None:
+        stop = False
+        while not stop:
+            batch = [self._queue.get()]
+            while True:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            merged: dict[Key, bytes | None] = {}
+            progress: Progress | None = None
+            waiting: list[threading.Event] = []
+            for item in batch:
+                if item is None:
+                    stop = True
+                elif isinstance(item, threading.Event):
+                    waiting.append(item)
+                else:
+                    merged.update(item[0])  # later values of a key replace earlier ones
+                    progress = item[1]
+            if progress is not None and self._error is None:
+                try:
+                    self.checkpointer.write(self.run_id, merged, progress)
+                except BaseException as exc:  # reported to the run by its next save or finish
+                    self._error = exc
+            for event in waiting:
+                event.set()
+
+
+def check_durability(durability: str) -> None:
+    if durability not in DURABILITIES:
+        raise ValueError(f"durability must be one of {DURABILITIES}, got {durability!r}")
+
+
+def make_saver(durability: str, checkpointer: Checkpointer, run_id: str) -> Saver:
+    check_durability(durability)
+    if durability == "sync":
+        return Saver(checkpointer, run_id)
+    if durability == "async":
+        return BackgroundSaver(checkpointer, run_id)
+    return ExitSaver(checkpointer, run_id)
