@@ -340,3 +340,9 @@ def test_graph_nodes_keys_are_stable_and_unique() -> None:
     a - "y" >> b2
     b2 >> a
     assert list(graph_nodes(rf.Flow(a))) == ["A", "B", "B#2"]
+
+
+def test_graph_nodes_numbering_survives_explicit_numbered_names() -> None:
+    a, b, named, c = Route(name="B"), Route(name="B"), Route(name="B#2"), Route(name="B")
+    a >> b >> named >> c
+    assert list(graph_nodes(rf.Flow(a))) == ["B", "B#2", "B#2#2", "B#3"]

@@ -13,6 +13,7 @@ in the order :func:`graph_nodes` walks the graph.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -196,16 +197,20 @@ def graph_nodes(flow: Flow) -> dict[str, BaseNode]:
 
     keys: dict[str, BaseNode] = {}
     seen: set[int] = set()
-    queue = [flow.start_node] if flow.start_node is not None else []
+    counts: dict[str, int] = {}  # per label, so many nodes of one class cost O(n), not O(n^2)
+    queue = deque([flow.start_node] if flow.start_node is not None else [])
     while queue:
-        node = queue.pop(0)
-        if node is None or id(node) in seen:
+        node = queue.popleft()
+        if id(node) in seen:
             continue
         seen.add(id(node))
-        key, n = label(node), 1
-        while key in keys:
+        base = label(node)
+        n = counts.get(base, 0) + 1
+        key = base if n == 1 else f"{base}#{n}"
+        while key in keys:  # only when a node is explicitly named like a numbered one
             n += 1
-            key = f"{label(node)}#{n}"
+            key = f"{base}#{n}"
+        counts[base] = n
         keys[key] = node
         queue.extend(node.successors.values())
     return keys

@@ -2,46 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+from durable_helpers import Freezable
 
 from rillflow.durable import Checkpointer, MemoryCheckpointer, SQLiteCheckpointer
-from rillflow.durable.checkpointer import Changes, Key, Progress, RunInfo, RunRecord, RunStatus, StoredRun
-
-
-class Crash(BaseException):
-    """Stands in for the process dying: raised after the checkpoint was frozen."""
-
-
-class Freezable(Checkpointer):
-    """Wraps a checkpointer; after ``crash()`` it ignores every write, as if the process had died."""
-
-    def __init__(self, inner: Checkpointer) -> None:
-        super().__init__()
-        self.inner, self.frozen = inner, False
-
-    def crash(self) -> None:
-        self.frozen = True
-        raise Crash
-
-    def create(self, record: RunRecord, entries: Mapping[Key, bytes]) -> None:
-        self.inner.create(record, entries)
-
-    def write(self, run_id: str, changes: Changes, progress: Progress) -> None:
-        if not self.frozen:
-            self.inner.write(run_id, changes, progress)
-
-    def load(self, run_id: str) -> StoredRun:
-        return self.inner.load(run_id)
-
-    def list_runs(self, status: RunStatus | Any = None) -> list[RunInfo]:
-        return self.inner.list_runs(status)
-
-    def delete(self, run_id: str) -> bool:
-        return self.inner.delete(run_id)
 
 
 @pytest.fixture(params=["memory", "sqlite"])

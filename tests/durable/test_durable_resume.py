@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import Crash, Freezable
+from durable_helpers import Crash, Freezable
 
 from rillflow import (
     AsyncFlow,

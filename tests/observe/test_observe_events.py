@@ -9,7 +9,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from conftest import Recorder
+from observe_helpers import Recorder
 
 import rillflow as rf
 from rillflow.errors import Interrupt
