@@ -220,15 +220,27 @@ def test_invalid_max_concurrency(bad: Any) -> None:
 
 
 # --- never block the loop -------------------------------------------------------------------------
-async def test_sync_exec_runs_in_a_worker_thread_prep_and_post_on_the_loop() -> None:
-    loop_thread = threading.get_ident()
-    ticks = 0
+class Ticker:
+    """Counts 5 ms ticks of the event loop while it runs: a blocked loop stops ticking."""
 
-    async def ticker() -> None:
-        nonlocal ticks
+    def __init__(self) -> None:
+        self.ticks = 0
+
+    async def __aenter__(self) -> Ticker:
+        self.task = asyncio.create_task(self._tick())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.task.cancel()
+
+    async def _tick(self) -> None:
         while True:
             await asyncio.sleep(0.005)
-            ticks += 1
+            self.ticks += 1
+
+
+async def test_sync_exec_runs_in_a_worker_thread_prep_and_post_on_the_loop() -> None:
+    loop_thread = threading.get_ident()
 
     class Blocking(rf.Node):
         def prep(self, shared: dict[str, Any]) -> Any:
@@ -242,13 +254,12 @@ async def test_sync_exec_runs_in_a_worker_thread_prep_and_post_on_the_loop() -> 
             shared["exec_thread"] = exec_res
             shared["post_thread"] = threading.get_ident()
 
-    task = asyncio.create_task(ticker())
     shared: dict[str, Any] = {}
-    await rf.AsyncFlow(Blocking()).run_async(shared)
-    task.cancel()
+    async with Ticker() as ticker:
+        await rf.AsyncFlow(Blocking()).run_async(shared)
     assert shared["prep_thread"] == loop_thread == shared["post_thread"]
     assert shared["exec_thread"] != loop_thread
-    assert ticks >= 10  # the loop kept running during the 0.2 s exec
+    assert ticker.ticks >= 10  # the loop kept running during the 0.2 s exec
 
 
 async def test_node_can_opt_out_of_the_worker_thread() -> None:
@@ -273,18 +284,9 @@ async def test_retry_wait_in_async_context_does_not_block_the_loop() -> None:
                 raise ValueError
             return "ok"
 
-    ticks = 0
-
-    async def ticker() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.005)
-            ticks += 1
-
-    task = asyncio.create_task(ticker())
-    await rf.AsyncFlow(Flaky(max_retries=2, wait=0.2)).run_async({})
-    task.cancel()
-    assert ticks >= 10
+    async with Ticker() as ticker:
+        await rf.AsyncFlow(Flaky(max_retries=2, wait=0.2)).run_async({})
+    assert ticker.ticks >= 10
 
 
 # --- async by method ------------------------------------------------------------------------------

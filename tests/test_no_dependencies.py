@@ -2,40 +2,19 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
+from isolated import run_isolated
 
 import rillflow
-
-SRC = Path(rillflow.__file__).resolve().parent.parent
-
-PROBE = """
-import sys
-sys.path.insert(0, {src!r})
-before = set(sys.modules)
-import rillflow
-from rillflow import *  # noqa: F403
-for name in rillflow.__all__:
-    getattr(rillflow, name)
-loaded = {{m.split(".")[0] for m in set(sys.modules) - before}}
-allowed = set(sys.stdlib_module_names) | {{"rillflow"}}
-outside = sorted(m for m in loaded if m not in allowed)
-print("outside:", outside)
-print("site-packages on path:", any("site-packages" in p for p in sys.path))
-"""
 
 
 def test_public_api_imports_with_no_third_party_package() -> None:
-    # -S: no site module, so no site-packages at all; -I: ignore PYTHON* variables and user site.
-    out = subprocess.run(
-        [sys.executable, "-S", "-I", "-c", PROBE.format(src=str(SRC))],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    assert "outside: []" in out
-    assert "site-packages on path: False" in out
+    lines = run_isolated(
+        "import rillflow\n"
+        "from rillflow import *\n"
+        "print('missing:', [n for n in rillflow.__all__ if not hasattr(rillflow, n)])\n"
+        "print('site-packages on path:', any('site-packages' in p for p in sys.path))"
+    )
+    assert lines == ["missing: []", "site-packages on path: False", "outside: []"]
 
 
 def test_all_lists_every_pocketflow_name() -> None:
