@@ -5,15 +5,9 @@ from __future__ import annotations
 from typing import Any, NoReturn
 
 from ._bridge import run_sync
-from ._concurrency import run_items
+from ._concurrency import check_concurrency, run_items
 from ._flow import BatchFlow, Flow
 from ._node import BatchNode, Node, Plan, raise_needs_loop, visit_copy
-
-
-def _validate_concurrency(max_concurrency: int | None) -> int | None:
-    if max_concurrency is not None and (not isinstance(max_concurrency, int) or max_concurrency < 1):
-        raise ValueError(f"max_concurrency must be an int >= 1 or None, got {max_concurrency!r}")
-    return max_concurrency
 
 
 class AsyncNode(Node):
@@ -76,7 +70,7 @@ class AsyncParallelBatchNode(AsyncNode, BatchNode):
     ) -> None:
         super().__init__(max_retries, wait, **policy)
         if max_concurrency is not None:
-            self.max_concurrency = _validate_concurrency(max_concurrency)
+            self.max_concurrency = check_concurrency(max_concurrency)
         if not fail_fast:
             self.fail_fast = False
 
@@ -131,7 +125,7 @@ class AsyncParallelBatchFlow(AsyncFlow, BatchFlow):
     ) -> None:
         super().__init__(start, **options)
         if max_concurrency is not None:
-            self.max_concurrency = _validate_concurrency(max_concurrency)
+            self.max_concurrency = check_concurrency(max_concurrency)
         if not fail_fast:
             self.fail_fast = False
 

@@ -25,22 +25,34 @@ RunOne = Callable[[T], Coroutine[Any, Any, Any]]
 Start = Callable[[int, T], Coroutine[Any, Any, Any]]  # (index, item) -> the item's coroutine
 
 
+def check_concurrency(max_concurrency: int | None) -> int | None:
+    """``max_concurrency`` itself if it is a valid bound (an int >= 1, or None for no bound)."""
+    if max_concurrency is not None and (not isinstance(max_concurrency, int) or max_concurrency < 1):
+        raise ValueError(f"max_concurrency must be >= 1 or None (an int), got {max_concurrency!r}")
+    return max_concurrency
+
+
 async def run_items(
     items: Sequence[T],
     run_one: RunOne[T],
     *,
-    node: BaseNode,
+    node: BaseNode | None,
     max_concurrency: int | None,
     fail_fast: bool,
     is_flow: bool = False,
 ) -> list[Any]:
     """Run ``run_one(item)`` for every item concurrently; results (or exceptions) in input order.
 
-    ``node`` is the batch node or flow the items belong to (named in errors and reported to hooks).
+    ``node`` is the batch node or flow the items belong to, reported to the run's hooks item by item;
+    None for fan-out that is not a batch of a node (a toolbox's calls, ``run_many``'s runs).
     """
     total = len(items)
-    hooks = _HOOKS.get()
-    tracker = ItemRun(node, hooks, total, report_results=not is_flow, show_item=is_flow) if hooks else None
+    hooks = _HOOKS.get() if node is not None else None
+    tracker = (
+        ItemRun(node, hooks, total, report_results=not is_flow, show_item=is_flow)
+        if hooks is not None and node is not None
+        else None
+    )
 
     def name_item(exc: BaseException, index: int) -> None:
         add_path_segment(exc, describe_item(index, total, items[index] if is_flow else None))

@@ -6,9 +6,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .._concurrency import check_concurrency, run_items
 from .._node import BaseNode
 from ..errors import Interrupt
-from ._bounded import for_each_bounded
 
 
 @dataclass(frozen=True)
@@ -40,15 +40,14 @@ async def run_many(
     result's ``error`` and does not stop the others. ``options`` are passed to every ``run_async``
     (``hooks``, ``listeners``).
     """
-    shareds = [dict(item) for item in inputs]
-    results: list[RunResult | None] = [None] * len(shareds)
+    check_concurrency(max_concurrency)
+    runs = list(enumerate(dict(item) for item in inputs))
 
-    async def run_one(index: int) -> None:
-        shared = shareds[index]
+    async def run_one(run: tuple[int, dict[str, Any]]) -> RunResult:
+        index, shared = run
         try:
-            results[index] = RunResult(index, shared, await flow.run_async(shared, **options))
+            return RunResult(index, shared, await flow.run_async(shared, **options))
         except (Exception, Interrupt) as exc:
-            results[index] = RunResult(index, shared, error=exc)
+            return RunResult(index, shared, error=exc)
 
-    await for_each_bounded(len(shareds), run_one, max_concurrency)
-    return [result for result in results if result is not None]
+    return await run_items(runs, run_one, node=None, max_concurrency=max_concurrency, fail_fast=True)

@@ -9,8 +9,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .._concurrency import check_concurrency, run_items
 from ..llm.types import ToolCall
-from ._bounded import for_each_bounded
 from .tool import Tool, ToolArgumentsError, ToolLike, as_tool
 
 
@@ -124,13 +124,9 @@ class Toolbox:
         self, calls: Sequence[ToolCall], *, max_concurrency: int | None = None
     ) -> list[ToolResult]:
         """Run several calls concurrently (at most ``max_concurrency`` at once); results in call order."""
-        results: list[ToolResult | None] = [None] * len(calls)
-
-        async def run_one(index: int) -> None:
-            results[index] = await self.run(calls[index])
-
-        await for_each_bounded(len(calls), run_one, max_concurrency)
-        return [result for result in results if result is not None]
+        check_concurrency(max_concurrency)
+        # run() returns every failure as a result, so nothing here fails fast.
+        return await run_items(calls, self.run, node=None, max_concurrency=max_concurrency, fail_fast=True)
 
 
 def format_output(value: Any) -> str:
