@@ -22,6 +22,7 @@ class Box:
     id: str
     key: str
     kind: str  # "node", "batch", "flow" or "batch flow"
+    cls: str  # the node's class, "module.QualName"
     inner: Graph | None = None
 
 
@@ -68,7 +69,8 @@ def _describe(flow: Flow, key: str, graph_id: str, ids: Iterator[int], outer: fr
     nodes = graph_nodes(flow)
     box_ids = {id(node): f"n{next(ids)}" for node in nodes.values()}
     for node_key, node in nodes.items():
-        box = Box(box_ids[id(node)], node_key, kind_of(node))
+        cls = type(node)
+        box = Box(box_ids[id(node)], node_key, kind_of(node), f"{cls.__module__}.{cls.__qualname__}")
         # A flow that contains itself is drawn once, as a plain box where it recurs.
         if isinstance(node, Flow) and id(node) not in active:
             box.inner = _describe(node, node_key, box.id, ids, active)

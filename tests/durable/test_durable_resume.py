@@ -336,3 +336,18 @@ def test_the_module_functions_run_an_async_flow_from_sync_code() -> None:
     paused = durable.run(AsyncFlow(start=Ask()), {}, run_id="a", checkpointer=cp)
     assert paused.paused
     assert durable.resume(AsyncFlow(start=Ask()), "a", "yes", checkpointer=cp).shared == {"answer": "yes"}
+
+
+def test_a_flow_that_contains_itself_runs_durably(checkpointer: Checkpointer) -> None:
+    class Again(Node):
+        def post(self, shared: dict[str, Any], prep_res: Any, exec_res: Any) -> Any:
+            shared["n"] = shared.get("n", 0) + 1
+            return "again" if shared["n"] < 3 else "out"
+
+    again = Again()
+    recursive = Flow(again, name="Recursive")
+    again - "again" >> recursive
+    again - "out" >> Node(name="Out")
+    result = recursive.run({}, run_id="self", checkpointer=checkpointer)
+    assert isinstance(result, Done)
+    assert result.shared == {"n": 3}

@@ -10,31 +10,35 @@ from __future__ import annotations
 import hashlib
 import json
 
+from .. import _diagram as diagram
 from .._flow import Flow
 from .._node import BaseNode, label
-from ..hooks import graph_nodes
 from .errors import CheckpointMismatchError
 
 
 def describe(node: BaseNode) -> dict[str, str]:
-    """``"Top > Sub > Node" -> "module.Class; action->Key, ..."`` for every node, nested flows included."""
-    shape: dict[str, str] = {}
-    _describe(node, label(node), shape)
+    """``"Top > Sub > Node" -> "module.Class; action->Key, ..."`` for every node, nested flows included.
+
+    Built on the diagram model, so checkpoints and diagrams walk nested flows the same way (a flow that
+    contains itself is described once, where it recurs).
+    """
+    cls = type(node)
+    shape = {label(node): f"{cls.__module__}.{cls.__qualname__}"}
+    if isinstance(node, Flow):
+        _describe(diagram.describe(node), label(node), shape)
     return shape
 
 
-def _describe(node: BaseNode, where: str, shape: dict[str, str]) -> None:
-    cls = type(node)
-    shape[where] = f"{cls.__module__}.{cls.__qualname__}"
-    if not isinstance(node, Flow):
-        return
-    nodes = graph_nodes(node)
-    key_of = {id(n): key for key, n in nodes.items()}
-    for key, child in nodes.items():
-        _describe(child, f"{where} > {key}", shape)
-        links = ", ".join(f"{a}->{key_of[id(t)]}" for a, t in sorted(child.successors.items()))
-        if links:
-            shape[f"{where} > {key}"] += f"; {links}"
+def _describe(graph: diagram.Graph, where: str, shape: dict[str, str]) -> None:
+    key_of = {box.id: box.key for box in graph.boxes}
+    links: dict[str, list[str]] = {box.id: [] for box in graph.boxes}
+    for edge in sorted(graph.edges, key=lambda e: e.action or "default"):
+        links[edge.src].append(f"{edge.action or 'default'}->{key_of[edge.dst]}")
+    for box in graph.boxes:
+        here = f"{where} > {box.key}"
+        shape[here] = box.cls + (f"; {', '.join(links[box.id])}" if links[box.id] else "")
+        if box.inner is not None:
+            _describe(box.inner, here, shape)
 
 
 def fingerprint(shape: dict[str, str]) -> str:
