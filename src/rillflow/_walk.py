@@ -127,14 +127,14 @@ class ItemRun:
         self.hooks.on_item_start(self.node, self.path, index)
         return token
 
-    def end(self, index: int, token: Token[Path], result: Any, item: Any) -> None:
+    def end(self, index: int, token: Token[Path], result: Any) -> None:
         _PATH.reset(token)
         if isinstance(result, BaseException):  # collect mode returns failures in place
             self.hooks.on_item_end(self.node, self.path, index, None, result)
         else:
             self.hooks.on_item_end(self.node, self.path, index, result if self.report_results else None, None)
 
-    def fail(self, index: int, token: Token[Path], exc: BaseException, item: Any) -> None:
+    def fail(self, index: int, token: Token[Path], exc: BaseException) -> None:
         _PATH.reset(token)
         self.hooks.on_item_end(self.node, self.path, index, None, exc)
 
@@ -152,9 +152,9 @@ class ItemRun:
             try:
                 result = await start(index, item)
             except BaseException as exc:
-                self.fail(index, token, exc, item)
+                self.fail(index, token, exc)
                 raise
-            self.end(index, token, result, item)
+            self.end(index, token, result)
             return result
 
         return run
@@ -204,9 +204,9 @@ async def batch_hooked_async(
         try:
             result = await run_one(item)
         except BaseException as exc:
-            run.fail(index, token, exc, item)
+            run.fail(index, token, exc)
             run.name(exc, index, item)
             raise
-        run.end(index, token, result, item)
+        run.end(index, token, result)
         results.append(result)
     return results
