@@ -16,7 +16,7 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from rillflow.otel import TracingHooks
+from rillflow.observe.otel import TracingHooks
 
 
 def outline(spans: tuple[ReadableSpan, ...]) -> list[str]:

@@ -9,51 +9,60 @@ from typing import Any
 import pytest
 
 import rillflow as rf
-from rillflow.hooks import Path, ResumePoint, RunHooks, current_hooks, current_path, emit, graph_nodes
+from rillflow.core.context import HOOKS, PATH, RESUME
+from rillflow.hooks import (
+    Path,
+    ResumePoint,
+    ResumeSource,
+    RunHooks,
+    current_hooks,
+    current_path,
+    emit,
+    graph_nodes,
+    label,
+)
 
 
 class Recorder(RunHooks):
     def __init__(self) -> None:
         self.log: list[tuple[Any, ...]] = []
 
-    def on_run_start(self, flow: rf.BaseNode, path: Path, shared: Any) -> None:
+    def on_run_start(self, *, path: Path, **_: Any) -> None:
         self.log.append(("run_start", path))
 
-    def on_run_end(self, flow: rf.BaseNode, path: Path, result: Any, error: BaseException | None) -> None:
+    def on_run_end(self, *, path: Path, result: Any, error: BaseException | None, **_: Any) -> None:
         self.log.append(("run_end", path, result, type(error).__name__ if error else None))
 
-    def on_node_start(self, node: rf.BaseNode, path: Path) -> None:
+    def on_node_start(self, *, path: Path, **_: Any) -> None:
         self.log.append(("start", path))
 
     def on_node_end(
-        self, node: rf.BaseNode, path: Path, action: Any, error: BaseException | None, duration: float
+        self, *, path: Path, action: Any, error: BaseException | None, duration: float, **_: Any
     ) -> None:
         assert duration >= 0
         self.log.append(("end", path, action, type(error).__name__ if error else None))
 
-    def on_step(self, flow: rf.Flow, path: Path, next_key: str | None, steps: int, shared: Any) -> None:
+    def on_step(self, *, path: Path, next_key: str | None, steps: int, **_: Any) -> None:
         self.log.append(("step", path, next_key, steps))
 
-    def on_retry(
-        self, node: rf.BaseNode, path: Path, attempt: int, error: BaseException, delay: float
-    ) -> None:
+    def on_retry(self, *, path: Path, attempt: int, delay: float, **_: Any) -> None:
         self.log.append(("retry", path, attempt, delay))
 
-    def on_fallback(self, node: rf.BaseNode, path: Path, error: BaseException) -> None:
+    def on_fallback(self, *, path: Path, error: BaseException, **_: Any) -> None:
         self.log.append(("fallback", path, str(error)))
 
-    def on_items(self, node: rf.BaseNode, path: Path, total: int) -> None:
+    def on_items(self, *, path: Path, total: int, **_: Any) -> None:
         self.log.append(("items", path, total))
 
-    def on_item_start(self, node: rf.BaseNode, path: Path, index: int) -> None:
+    def on_item_start(self, *, path: Path, index: int, **_: Any) -> None:
         self.log.append(("item_start", path, index))
 
     def on_item_end(
-        self, node: rf.BaseNode, path: Path, index: int, result: Any, error: BaseException | None
+        self, *, path: Path, index: int, result: Any, error: BaseException | None, **_: Any
     ) -> None:
         self.log.append(("item_end", path, index, result, type(error).__name__ if error else None))
 
-    def on_emit(self, path: Path, kind: str, data: Any) -> None:
+    def on_emit(self, *, path: Path, kind: str, data: Any, **_: Any) -> None:
         self.log.append(("emit", path, kind, data))
 
 
@@ -196,16 +205,35 @@ async def test_parallel_batch_flow_items_reported_and_nested_paths() -> None:
     assert {e[2] for e in rec.log if e[0] == "item_end"} == {0, 1}
 
 
-class Resumer(Recorder):
-    def __init__(self, points: dict[Path, ResumePoint], done: dict[Path, Mapping[int, Any]]) -> None:
-        super().__init__()
-        self.points, self.done = points, done
+class Resumer(ResumeSource):
+    def __init__(
+        self,
+        points: dict[Path, ResumePoint],
+        done: dict[Path, Mapping[int, Any]],
+        answers: dict[Path, Any] | None = None,
+    ) -> None:
+        self.points, self.done, self.answers = points, done, answers or {}
 
-    def resume_point(self, flow: rf.Flow, path: Path) -> ResumePoint | None:
+    def resume_point(self, *, path: Path, **_: Any) -> ResumePoint | None:
         return self.points.pop(path, None)
 
-    def finished_items(self, node: rf.BaseNode, path: Path) -> Mapping[int, Any]:
+    def finished_items(self, *, path: Path, **_: Any) -> Mapping[int, Any]:
         return self.done.get(path, {})
+
+    def take_answer(self, *, path: Path, **_: Any) -> tuple[bool, Any]:
+        return (True, self.answers.pop(path)) if path in self.answers else (False, None)
+
+
+def steered(flow: rf.BaseNode, source: ResumeSource, hooks: RunHooks | None = None) -> Any:
+    """Enter a run as the kernel's runner does for a resume (a durable run's steering without the store)."""
+    tokens = HOOKS.set(hooks or Recorder()), RESUME.set(source), PATH.set((label(flow),))
+
+    def leave() -> None:
+        PATH.reset(tokens[2])
+        RESUME.reset(tokens[1])
+        HOOKS.reset(tokens[0])
+
+    return leave
 
 
 def test_resume_point_starts_nested_flows_at_the_saved_node() -> None:
@@ -216,17 +244,27 @@ def test_resume_point_starts_nested_flows_at_the_saved_node() -> None:
     first >> inner >> Route(name="Last")
     top = rf.Flow(first, name="Top", max_steps=10)
     shared: dict[str, Any] = {}
-    hooks = Resumer({("Top",): ResumePoint("Inner", 1), ("Top", "Inner"): ResumePoint("B", 1)}, {})
-    top.run(shared, hooks=hooks)
+    hooks = Recorder()
+    leave = steered(
+        top, Resumer({("Top",): ResumePoint("Inner", 1), ("Top", "Inner"): ResumePoint("B", 1)}, {}), hooks
+    )
+    try:
+        top._run_top(shared)
+    finally:
+        leave()
     assert shared["visits"] == {"B": 1, "Last": 1}
     steps = [e for e in hooks.log if e[0] == "step"]
     assert steps[-1] == ("step", ("Top",), None, 3)
 
 
 def test_resume_at_unknown_node_is_a_clear_error() -> None:
-    hooks = Resumer({("Top",): ResumePoint("Gone", 0)}, {})
-    with pytest.raises(rf.FlowError, match="at node 'Gone': the flow has no such node"):
-        rf.Flow(Route(name="A"), name="Top").run({}, hooks=hooks)
+    flow = rf.Flow(Route(name="A"), name="Top")
+    leave = steered(flow, Resumer({("Top",): ResumePoint("Gone", 0)}, {}))
+    try:
+        with pytest.raises(rf.FlowError, match="at node 'Gone': the flow has no such node"):
+            flow._run_top({})
+    finally:
+        leave()
 
 
 @pytest.mark.parametrize("kind", ["sync", "async", "parallel"])
@@ -258,12 +296,16 @@ async def test_finished_items_are_not_run_again(kind: str) -> None:
             shared["out"] = exec_res
 
     node = ParBatch(name="B") if kind == "parallel" else SyncBatch(name="B")
-    hooks = Resumer({}, {("Top", "B"): {1: "stored 1", 3: "stored 3"}})
+    flow = rf.Flow(node, name="Top") if kind == "sync" else rf.AsyncFlow(node, name="Top")
     shared: dict[str, Any] = {}
-    if kind == "sync":
-        rf.Flow(node, name="Top").run(shared, hooks=hooks)
-    else:
-        await rf.AsyncFlow(node, name="Top").run_async(shared, hooks=hooks)
+    leave = steered(flow, Resumer({}, {("Top", "B"): {1: "stored 1", 3: "stored 3"}}))
+    try:
+        if kind == "sync":
+            flow._run_top(shared)
+        else:
+            await flow._run_top_async(shared)
+    finally:
+        leave()
     assert shared["out"] == [0, "stored 1", 20, "stored 3"]
     assert sorted(ran) == [0, 2]
 
@@ -281,7 +323,12 @@ async def test_finished_batch_flow_items_are_skipped(parallel: bool) -> None:
             return [{"i": i} for i in range(4)]
 
     shared: dict[str, Any] = {}
-    await Fan(Step(), name="Fan").run_async(shared, hooks=Resumer({}, {("Fan",): {0: None, 2: None}}))
+    fan = Fan(Step(), name="Fan")
+    leave = steered(fan, Resumer({}, {("Fan",): {0: None, 2: None}}))
+    try:
+        await fan._run_top_async(shared)
+    finally:
+        leave()
     assert sorted(shared["ran"]) == [1, 3]
 
 
@@ -296,12 +343,13 @@ def test_interrupt_raises_without_an_answer_and_returns_it_on_resume() -> None:
     assert info.value.path == ("Top", "Ask")
     assert not isinstance(info.value, Exception)
 
-    class Answering(Recorder):
-        def take_answer(self, path: Path) -> tuple[bool, Any]:
-            return (True, "yes") if path == ("Top", "Ask") else (False, None)
-
     shared: dict[str, Any] = {}
-    rf.Flow(Ask(), name="Top").run(shared, hooks=Answering())
+    flow = rf.Flow(Ask(), name="Top")
+    leave = steered(flow, Resumer({}, {}, {("Top", "Ask"): "yes"}))
+    try:
+        flow._run_top(shared)
+    finally:
+        leave()
     assert shared["answer"] == "yes"
 
 

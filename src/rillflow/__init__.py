@@ -1,19 +1,27 @@
 """rillflow: PocketFlow-compatible LLM workflows, made production-grade.
 
-``import rillflow as pocketflow`` runs PocketFlow programs unchanged. The core imports nothing outside
-the standard library; LLM, tracing and other integrations live in optional subpackages.
+``import rillflow as pocketflow`` runs PocketFlow programs unchanged. The kernel (``rillflow.core``)
+imports nothing outside the standard library; LLM, durable runs, observability and other features live in
+their own packages above it and are loaded only when used.
 """
 
-from ._async import (
+from .core import (
     AsyncBatchFlow,
     AsyncBatchNode,
     AsyncFlow,
     AsyncNode,
     AsyncParallelBatchFlow,
     AsyncParallelBatchNode,
+    BaseNode,
+    BatchAsyncFlow,
+    BatchFlow,
+    BatchNode,
+    Flow,
+    Node,
+    RunResult,
+    run_many,
 )
-from ._flow import BatchFlow, Flow
-from ._node import BaseNode, BatchNode, Node
+from .core.extensions import provide
 from .errors import (
     AsyncNodeInSyncFlowError,
     FlowError,
@@ -22,6 +30,10 @@ from .errors import (
     MissingSuccessorError,
     node_path,
 )
+
+# Where the features behind run options live; each is imported by the first run that uses it.
+provide("listeners", "rillflow.observe.listeners", "listener_hooks", "listeners=")
+provide("durable", "rillflow.durable.session", "Session", "a durable run (run_id=, checkpointer=...)")
 
 __all__ = [
     "AsyncBatchFlow",
@@ -32,6 +44,7 @@ __all__ = [
     "AsyncParallelBatchFlow",
     "AsyncParallelBatchNode",
     "BaseNode",
+    "BatchAsyncFlow",
     "BatchFlow",
     "BatchNode",
     "Flow",
@@ -40,6 +53,8 @@ __all__ = [
     "MaxStepsExceeded",
     "MissingSuccessorError",
     "Node",
+    "RunResult",
     "node_path",
+    "run_many",
 ]
-__version__ = "0.1.0"
+__version__ = "0.2.0"

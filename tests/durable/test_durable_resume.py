@@ -301,7 +301,7 @@ def test_the_callers_hooks_run_alongside_and_plain_runs_are_untouched() -> None:
     steps: list[Path] = []
 
     class Seen(RunHooks):
-        def on_step(self, flow: Any, path: Path, next_key: Any, n: int, shared: Any) -> None:
+        def on_step(self, *, path: Path, **_: Any) -> None:
             steps.append(path)
 
     CRASH.arm(Freezable(MemoryCheckpointer()), None)
@@ -321,9 +321,7 @@ def test_a_durable_run_needs_a_checkpointer_and_a_known_mode() -> None:
         loop().run({}, checkpointer=MemoryCheckpointer(), durability="sometimes")
 
 
-def test_the_module_functions_run_an_async_flow_from_sync_code() -> None:
-    from rillflow import durable
-
+def test_an_async_flow_runs_and_resumes_durably_from_sync_code() -> None:
     cp = MemoryCheckpointer()
 
     class Ask(AsyncNode):
@@ -333,9 +331,9 @@ def test_the_module_functions_run_an_async_flow_from_sync_code() -> None:
         async def post_async(self, shared: dict[str, Any], prep_res: Any, answer: Any) -> None:
             shared["answer"] = answer
 
-    paused = durable.run(AsyncFlow(start=Ask()), {}, run_id="a", checkpointer=cp)
+    paused = AsyncFlow(start=Ask()).run({}, run_id="a", checkpointer=cp)
     assert paused.paused
-    assert durable.resume(AsyncFlow(start=Ask()), "a", "yes", checkpointer=cp).shared == {"answer": "yes"}
+    assert AsyncFlow(start=Ask()).resume("a", "yes", checkpointer=cp).shared == {"answer": "yes"}
 
 
 def test_a_flow_that_contains_itself_runs_durably(checkpointer: Checkpointer) -> None:

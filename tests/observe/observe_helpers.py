@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rillflow.events import Event
+from rillflow.observe import Event
 
 
 class Recorder:

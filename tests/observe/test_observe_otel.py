@@ -12,7 +12,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import StatusCode
 
 import rillflow as rf
-from rillflow.otel import TracingHooks
+from rillflow.observe.otel import TracingHooks
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from typing import Any
 from rich.console import Console
 
 import rillflow as rf
-from rillflow.progress import ProgressBars
+from rillflow.observe.progress import ProgressBars
 
 
 class Work(rf.AsyncParallelBatchNode):

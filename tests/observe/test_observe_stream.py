@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 import rillflow as rf
-from rillflow.events import Emit, Event
 from rillflow.hooks import emit
 from rillflow.llm import ScriptedModel
+from rillflow.observe import Emit, Event
 
 HANG_GUARD = 10  # seconds; only reached if streaming is broken (the run would wait forever)
 

@@ -6,10 +6,10 @@ the model); :class:`Agent` is an ``AsyncFlow`` that loops model -> tools -> mode
 a flow over many inputs with one concurrency bound. Only the standard library is imported.
 """
 
+from ..core.run_many import RunResult, run_many
 from .agent import Agent, AgentResult
 from .confirm import CONFIRM_KIND, Confirm, ConfirmRequest
 from .protocol import NativeProtocol, Protocol, StructuredProtocol, Turn
-from .run_many import RunResult, run_many
 from .schema import schema_for, validate
 from .tool import Tool, ToolArgumentsError, tool
 from .toolbox import Toolbox, ToolResult

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .._async import AsyncFlow, AsyncNode, AsyncParallelBatchNode
+from ..core.async_nodes import AsyncFlow, AsyncNode, AsyncParallelBatchNode
 from ..llm.base import Model
 from ..llm.types import Message, Options, ToolCall
 from .confirm import Confirm, decide

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .._node import BaseNode
+from ..core.node import BaseNode
 from ..llm.types import ToolCall
 
 CONFIRM_KIND = "confirm_tool_calls"

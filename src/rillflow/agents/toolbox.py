@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .._concurrency import check_concurrency, run_items
+from ..core.fanout import check_concurrency, run_items
 from ..llm.types import ToolCall
 from .tool import Tool, ToolArgumentsError, ToolLike, as_tool
 
@@ -126,7 +126,7 @@ class Toolbox:
         """Run several calls concurrently (at most ``max_concurrency`` at once); results in call order."""
         check_concurrency(max_concurrency)
         # run() returns every failure as a result, so nothing here fails fast.
-        return await run_items(calls, self.run, node=None, max_concurrency=max_concurrency, fail_fast=True)
+        return await run_items(calls, self.run, max_concurrency=max_concurrency, fail_fast=True)
 
 
 def format_output(value: Any) -> str:

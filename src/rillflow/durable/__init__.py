@@ -20,10 +20,9 @@ from .errors import (
     RunNotFoundError,
     SerializationError,
 )
-from .hooks import DurableHooks
 from .memory import MemoryCheckpointer
+from .recorder import DurableHooks
 from .results import Done, Paused
-from .run import resume, resume_async, run, run_async
 from .saver import Durability
 from .serialize import JSONSerializer, PickleSerializer, Serializer
 from .sqlite import SQLiteCheckpointer
@@ -50,8 +49,4 @@ __all__ = [
     "SerializationError",
     "Serializer",
     "StoredRun",
-    "resume",
-    "resume_async",
-    "run",
-    "run_async",
 ]

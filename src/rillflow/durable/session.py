@@ -1,50 +1,45 @@
-"""One durable run from start (or resume) to its last save: set-up, and what happens when it stops."""
+"""One durable run from start (or resume) to its last save: set-up, and what happens when it stops.
+
+The kernel's runner drives it (it is the ``durable`` feature registered in ``rillflow/__init__.py``):
+``flow.run(shared, run_id=..., checkpointer=...)`` calls :meth:`Session.start`, ``flow.resume(...)``
+:meth:`Session.resume`; the run's end calls :meth:`Session.done` or :meth:`Session.stop`.
+"""
 
 from __future__ import annotations
 
 import json
 import time
-import uuid
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import Any
 
-from .._node import BaseNode, label
+from ..core.graph import label
+from ..core.hooks import ResumeSource
+from ..core.node import BaseNode
 from ..errors import Interrupt
-from ..hooks import MultiHooks, RunHooks
 from .checkpointer import Checkpointer, Progress, RunRecord
 from .diff import SharedTracker, dump_value
 from .errors import DurableError, SerializationError
-from .hooks import DurableHooks
+from .recorder import DurableHooks
 from .results import Done, Paused
+from .resume_source import CheckpointResume
 from .saver import Durability, check_durability, make_saver
 from .serialize import JSONSerializer, Serializer, serializer_for
-from .shape import check_same_shape, describe, fingerprint
+from .shape import check_same_shape, fingerprint, shape_of
 from .state import SHARED, decode, split_entries
-
-
-class ResumeOptions(TypedDict, total=False):
-    """The keyword options of ``resume`` (see :mod:`rillflow.durable.run`)."""
-
-    hooks: RunHooks | None
-    checkpointer: Checkpointer | None
-    durability: Durability
-    serializer: Serializer | None
-
-
-class RunOptions(ResumeOptions, total=False):
-    """The keyword options of ``run``: those of ``resume`` plus ``run_id``."""
-
-    run_id: str | None
 
 
 @dataclass
 class Session:
+    """A durable run being driven: the hooks that record it, and on a resume the source that steers it."""
+
     run_id: str
     shared: Any
     serializer: Serializer
     checkpointer: Checkpointer
-    durable: DurableHooks
-    hooks: RunHooks  # the durable hooks plus the caller's
+    hooks: DurableHooks | None  # None only for a finished run's outcome (nothing is recorded)
+    source: ResumeSource | None = None
+    #: a finished run's outcome, returned by a resume without running anything
+    outcome: Done | None = None
 
     @classmethod
     def start(
@@ -52,8 +47,7 @@ class Session:
         node: BaseNode,
         shared: Any,
         *,
-        hooks: RunHooks | None = None,
-        run_id: str | None = None,
+        run_id: str,
         checkpointer: Checkpointer | None = None,
         durability: Durability = "sync",
         serializer: Serializer | None = None,
@@ -61,8 +55,7 @@ class Session:
         """Store a new run (its shape and the whole of ``shared``) and make the hooks that record it."""
         checkpointer = _required(checkpointer)
         serializer = serializer or JSONSerializer()
-        run_id = run_id or uuid.uuid4().hex
-        shape = describe(node)
+        shape = shape_of(node)
         tracker = SharedTracker(serializer)
         base = tracker.changes(shared)
         params = dump_value(serializer, node.params, f"the params of {label(node)}") if node.params else None
@@ -73,8 +66,9 @@ class Session:
         check_durability(durability)
         checkpointer.create(record, {(SHARED, k): v for k, v in base.items() if v is not None})
         saver = make_saver(durability, checkpointer, run_id)
-        durable = DurableHooks(run_id, shared, serializer, tracker, saver)
-        return cls(run_id, shared, serializer, checkpointer, durable, _with(durable, hooks))
+        return cls(
+            run_id, shared, serializer, checkpointer, DurableHooks(run_id, shared, serializer, tracker, saver)
+        )
 
     @classmethod
     def resume(
@@ -83,12 +77,11 @@ class Session:
         run_id: str,
         answer: Any,
         *,
-        hooks: RunHooks | None = None,
         checkpointer: Checkpointer | None = None,
         durability: Durability = "sync",
         serializer: Serializer | None = None,
-    ) -> Session | Done:
-        """Load a stored run, check it fits ``node``, restore ``shared``; a finished run is just returned."""
+    ) -> Session:
+        """Load a stored run, check it fits ``node``, restore ``shared``; a finished run gets its outcome."""
         checkpointer = _required(checkpointer)
         stored = checkpointer.load(run_id)
         record, progress = stored.record, stored.record.progress
@@ -104,7 +97,8 @@ class Session:
                 if progress.result is None
                 else decode(progress.result, serializer.loads, "result", run_id)
             )
-            return Done(run_id, result, shared)
+            done = Done(run_id, result, shared)
+            return cls(run_id, shared, serializer, checkpointer, None, outcome=done)
         if answer is not None and progress.status != "paused":
             raise DurableError(
                 f"run {run_id!r} is not paused (status {progress.status}), so the answer would be ignored"
@@ -117,10 +111,14 @@ class Session:
         tracker.restore(saved, shared)
         checkpointer.write(run_id, {}, Progress("running", progress.steps))
         saver = make_saver(durability, checkpointer, run_id)
-        durable = DurableHooks(
-            run_id, shared, serializer, tracker, saver, state=state, steps=progress.steps, answer=pause
-        )
-        return cls(run_id, shared, serializer, checkpointer, durable, _with(durable, hooks))
+        durable = DurableHooks(run_id, shared, serializer, tracker, saver, state=state, steps=progress.steps)
+        source = CheckpointResume(run_id, serializer, state, pause)
+        return cls(run_id, shared, serializer, checkpointer, durable, source)
+
+    @property
+    def _recorder(self) -> DurableHooks:
+        assert self.hooks is not None, "a finished run's outcome records nothing"
+        return self.hooks
 
     def done(self, result: Any) -> Done:
         try:
@@ -139,9 +137,9 @@ class Session:
         if interrupt is None:
             message = f"{type(exc).__name__}: {exc}"
             try:
-                self.durable.finish("failed", error=message)
+                self._recorder.finish("failed", error=message)
             except SerializationError:
-                self.durable.finish("failed", error=message, with_state=False)
+                self._recorder.finish("failed", error=message, with_state=False)
             exc.add_note(
                 f"rillflow: run {self.run_id!r} was saved as failed; flow.resume({self.run_id!r}) "
                 "continues it from the node that failed"
@@ -150,7 +148,7 @@ class Session:
         try:
             payload = dump_value(self.serializer, interrupt.payload, "the payload of interrupt()")
         except SerializationError as error:
-            self.durable.finish("failed", error=str(error), with_state=False)
+            self._recorder.finish("failed", error=str(error), with_state=False)
             raise error from exc
         self._finish_or_fail("paused", pause_path=interrupt.path, payload=payload)
         return Paused(self.run_id, interrupt.payload, interrupt.path, self.shared)
@@ -158,9 +156,9 @@ class Session:
     def _finish_or_fail(self, status: Any, **fields: Any) -> None:
         """Finish with ``status``; if ``shared`` cannot be saved now, record the failure and raise."""
         try:
-            self.durable.finish(status, **fields)
+            self._recorder.finish(status, **fields)
         except SerializationError as exc:
-            self.durable.finish("failed", error=str(exc), with_state=False)
+            self._recorder.finish("failed", error=str(exc), with_state=False)
             raise
 
 
@@ -171,11 +169,6 @@ def _required(checkpointer: Checkpointer | None) -> Checkpointer:
             "(from rillflow.durable)"
         )
     return checkpointer
-
-
-def _with(durable: DurableHooks, hooks: RunHooks | None) -> RunHooks:
-    # The durable hooks come first, so their steering answers win and a step is saved before others see it.
-    return durable if hooks is None else MultiHooks([durable, hooks])
 
 
 def _find_interrupt(exc: BaseException) -> Interrupt | None:

@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 import json
 
-from .. import _diagram as diagram
-from .._flow import Flow
-from .._node import BaseNode, label
+from ..core.flow import Flow
+from ..core.graph import label
+from ..core.graph_model import Graph, flow_graph
+from ..core.node import BaseNode
 from .errors import CheckpointMismatchError
 
 
-def describe(node: BaseNode) -> dict[str, str]:
+def shape_of(node: BaseNode) -> dict[str, str]:
     """``"Top > Sub > Node" -> "module.Class; action->Key, ..."`` for every node, nested flows included.
 
     Built on the diagram model, so checkpoints and diagrams walk nested flows the same way (a flow that
@@ -25,11 +26,11 @@ def describe(node: BaseNode) -> dict[str, str]:
     cls = type(node)
     shape = {label(node): f"{cls.__module__}.{cls.__qualname__}"}
     if isinstance(node, Flow):
-        _describe(diagram.describe(node), label(node), shape)
+        _describe(flow_graph(node), label(node), shape)
     return shape
 
 
-def _describe(graph: diagram.Graph, where: str, shape: dict[str, str]) -> None:
+def _describe(graph: Graph, where: str, shape: dict[str, str]) -> None:
     key_of = {box.id: box.key for box in graph.boxes}
     links: dict[str, list[str]] = {box.id: [] for box in graph.boxes}
     for edge in sorted(graph.edges, key=lambda e: e.action or "default"):
@@ -47,7 +48,7 @@ def fingerprint(shape: dict[str, str]) -> str:
 
 def check_same_shape(stored_json: str, stored_fingerprint: str, node: BaseNode, run_id: str) -> None:
     """Raise :class:`CheckpointMismatchError` naming the differences if ``node`` has another shape."""
-    now = describe(node)
+    now = shape_of(node)
     if fingerprint(now) == stored_fingerprint:
         return
     try:

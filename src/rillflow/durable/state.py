@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..hooks import Path
+from ..core.context import Path
 from .checkpointer import Key
 from .errors import CorruptCheckpointError
 

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import NoReturn, Unpack
 
-from .._bridge import in_running_loop, warn_blocking_call
+from ..core.bridge import in_running_loop, warn_blocking_call
 from .errors import LLMError
 from .limiter import Limiter
 from .retry import RetryPolicy

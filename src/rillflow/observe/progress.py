@@ -1,6 +1,6 @@
 """Progress bars for batches (``pip install 'rillflow[cli]'``, which installs rich).
 
-    from rillflow.progress import ProgressBars
+    from rillflow.observe.progress import ProgressBars
     with ProgressBars() as bars:
         flow.run(shared, listeners=[bars])
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
-from .events.types import Event, ItemEnd, Items, RunEnd
-from .hooks import Path
+from ..core.context import Path
+from .events import Event, ItemEnd, Items, RunEnd
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -27,7 +27,9 @@ def _rich_progress() -> Any:
     try:
         import rich.progress
     except ImportError as exc:
-        raise ImportError("rillflow.progress needs the 'rich' package: pip install 'rillflow[cli]'") from exc
+        raise ImportError(
+            "rillflow.observe.progress needs the 'rich' package: pip install 'rillflow[cli]'"
+        ) from exc
     return rich.progress
 
 

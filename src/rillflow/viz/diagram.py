@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from html import escape
 
-from ._diagram import Graph, describe
-from ._flow import Flow
-
-__all__ = ["to_html", "to_mermaid"]
+from ..core.flow import Flow
+from ..core.graph_model import Graph, flow_graph
+from .svg import draw
 
 _INDENT = "    "
 
@@ -32,7 +31,7 @@ def to_mermaid(flow: Flow, direction: str = "TD") -> str:
     """Mermaid ``flowchart`` source for ``flow``: nodes, action-labelled edges, nested flows as subgraphs."""
     if direction not in {"TD", "TB", "BT", "LR", "RL"}:
         raise ValueError(f"direction must be one of TD, TB, BT, LR, RL; got {direction!r}")
-    graph = describe(flow)
+    graph = flow_graph(flow)
     lines = [f"flowchart {direction}", f'{_INDENT}%% rillflow flow "{mermaid_text(graph.key)}"']
     _graph_lines(graph, 1, lines)
     return "\n".join(lines) + "\n"
@@ -65,9 +64,7 @@ def to_html(flow: Flow, title: str | None = None) -> str:
     bug report. The drawing is rillflow's own simple layout; for Mermaid's layout, paste the source shown
     on the page into any Mermaid renderer.
     """
-    from ._svg import draw
-
-    graph = describe(flow)
+    graph = flow_graph(flow)
     heading = escape(title or f"{graph.key} — rillflow flow")
     return _PAGE.format(title=heading, svg=draw(graph), mermaid=escape(to_mermaid(flow)))
 

@@ -1,6 +1,6 @@
 """OpenTelemetry tracing (``pip install 'rillflow[otel]'``): one span per flow run and per node visit.
 
-    from rillflow.otel import TracingHooks
+    from rillflow.observe.otel import TracingHooks
     flow.run(shared, hooks=TracingHooks())            # uses the global tracer provider
     flow.run(shared, hooks=TracingHooks(tracer_provider=provider))
 
@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._node import BaseNode
-from .errors import Interrupt
-from .hooks import Path, RunHooks
+from ..core.context import Path
+from ..core.hooks import RunHooks
+from ..core.node import BaseNode
+from ..errors import Interrupt
 
 if TYPE_CHECKING:
     from opentelemetry.context import Context
@@ -33,7 +34,7 @@ def _otel() -> Any:
         from opentelemetry import context, trace
     except ImportError as exc:
         raise ImportError(
-            "rillflow.otel needs the 'opentelemetry-api' package: pip install 'rillflow[otel]'"
+            "rillflow.observe.otel needs the 'opentelemetry-api' package: pip install 'rillflow[otel]'"
         ) from exc
     return trace, context
 
@@ -88,22 +89,22 @@ class TracingHooks(RunHooks):
         span.end()
         return span
 
-    def on_run_start(self, flow: BaseNode, path: Path, shared: Any) -> None:
+    def on_run_start(self, *, node: BaseNode, path: Path, **_: Any) -> None:
         self._recorded.clear()
-        self._start(path, f"run {path[-1]}", flow, "run")
+        self._start(path, f"run {path[-1]}", node, "run")
 
-    def on_run_end(self, flow: BaseNode, path: Path, result: Any, error: BaseException | None) -> None:
+    def on_run_end(self, *, path: Path, result: Any, error: BaseException | None, **_: Any) -> None:
         span = self._spans.get(path)
         if span is not None and error is None:
             span.set_attribute("rillflow.action", "default" if result is None else str(result))
         self._end(path, error)
         self._recorded.clear()
 
-    def on_node_start(self, node: BaseNode, path: Path) -> None:
+    def on_node_start(self, *, node: BaseNode, path: Path, **_: Any) -> None:
         self._start(path, path[-1], node, "flow" if hasattr(node, "start_node") else "node")
 
     def on_node_end(
-        self, node: BaseNode, path: Path, action: Any, error: BaseException | None, duration: float
+        self, *, node: BaseNode, path: Path, action: Any, error: BaseException | None, **_: Any
     ) -> None:
         span = self._spans.get(path)
         if span is not None:
@@ -112,7 +113,7 @@ class TracingHooks(RunHooks):
                 span.set_attribute("rillflow.action", "default" if action is None else str(action))
         self._end(path, error)
 
-    def on_retry(self, node: BaseNode, path: Path, attempt: int, error: BaseException, delay: float) -> None:
+    def on_retry(self, *, path: Path, attempt: int, error: BaseException, delay: float, **_: Any) -> None:
         span = self._span_for(path)
         if span is not None:
             span.add_event(
@@ -120,12 +121,12 @@ class TracingHooks(RunHooks):
                 {"attempt": attempt, "delay": delay, "error": f"{type(error).__name__}: {error}"},
             )
 
-    def on_fallback(self, node: BaseNode, path: Path, error: BaseException) -> None:
+    def on_fallback(self, *, path: Path, error: BaseException, **_: Any) -> None:
         span = self._span_for(path)
         if span is not None:
             span.add_event("fallback", {"error": f"{type(error).__name__}: {error}"})
 
-    def on_items(self, node: BaseNode, path: Path, total: int) -> None:
+    def on_items(self, *, path: Path, total: int, **_: Any) -> None:
         span = self._spans.get(path)
         if span is not None:
             span.set_attribute("rillflow.items", total)

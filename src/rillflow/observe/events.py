@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
-from ..hooks import Path
+from ..core.context import Path
 
 
 @dataclass(slots=True)

@@ -11,7 +11,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from html import escape
 
-from ._diagram import Box, Graph
+from ..core.graph_model import Box, Graph
 
 CHAR_W = 7.4  # average width of a 13px sans-serif character
 NODE_H = 34

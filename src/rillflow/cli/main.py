@@ -21,8 +21,11 @@ import traceback
 from collections.abc import Sequence
 from typing import Any
 
-from ._cli_input import CommandError, load_target, read_json_value, read_shared, to_json
-from .errors import Interrupt
+from .. import durable
+from ..errors import Interrupt
+from ..observe.progress import ProgressBars
+from ..viz import to_html, to_mermaid
+from .input import CommandError, load_target, read_json_value, read_shared, to_json
 
 DEFAULT_DB = "rillflow-runs.db"
 
@@ -89,16 +92,13 @@ def _durable_options(parser: argparse.ArgumentParser, help_text: str) -> None:
 
 # --- run ------------------------------------------------------------------------------------------
 def _run(args: argparse.Namespace) -> int:
-    from ._async import AsyncNode
-
     flow = load_target(args.target)
     shared = read_shared(args.shared)
     options: dict[str, Any] = {}
     if args.db:
-        from .events import new_run_id
-
         options["checkpointer"] = _checkpointer(args.db)
-        options["run_id"] = args.run_id or new_run_id()
+        if args.run_id:
+            options["run_id"] = args.run_id
     if args.stream:
         failed = asyncio.run(_stream(flow, shared, options, as_json=args.json))
     else:
@@ -106,10 +106,7 @@ def _run(args: argparse.Namespace) -> int:
         if bars is not None:
             options["listeners"] = [bars]
         try:
-            if isinstance(flow, AsyncNode):
-                result = asyncio.run(flow.run_async(shared, **options))
-            else:
-                result = flow.run(shared, **options)
+            result = flow.run(shared, **options)  # an async flow gets an event loop of its own
             failed = False
         except Exception:
             traceback.print_exc()
@@ -124,11 +121,9 @@ def _run(args: argparse.Namespace) -> int:
 
 
 async def _stream(flow: Any, shared: Any, options: dict[str, Any], *, as_json: bool) -> bool:
-    from .events import stream_async
-
     started = time.time()
     try:
-        async for event in stream_async(flow, shared, **options):
+        async for event in flow.stream_async(shared, **options):
             line = to_json(event.to_dict(), None) if as_json else format_event(event, started)
             print(line, flush=True)
     except BrokenPipeError:
@@ -165,10 +160,6 @@ def _progress_bars(wanted: bool | None) -> Any:
     if not wanted:
         return None
     try:
-        from .progress import ProgressBars
-    except ImportError:
-        return None
-    try:
         return ProgressBars()
     except ImportError as exc:
         print(f"rillflow: no progress bars ({exc})", file=sys.stderr)
@@ -188,8 +179,6 @@ def _report_paused(result: Any, args: argparse.Namespace) -> None:
 
 # --- viz ------------------------------------------------------------------------------------------
 def _viz(args: argparse.Namespace) -> int:
-    from .viz import to_html, to_mermaid
-
     flow: Any = load_target(args.target, need_flow=True)
     text = to_html(flow) if args.html else to_mermaid(flow, direction=args.direction)
     if args.output:
@@ -201,16 +190,8 @@ def _viz(args: argparse.Namespace) -> int:
 
 
 # --- durable runs ---------------------------------------------------------------------------------
-def _durable() -> Any:
-    try:
-        import rillflow.durable as durable
-    except ImportError as exc:
-        raise CommandError(f"durable runs are not available in this installation ({exc})") from exc
-    return durable
-
-
-def _checkpointer(path: str) -> Any:
-    return _durable().SQLiteCheckpointer(path)
+def _checkpointer(path: str) -> durable.SQLiteCheckpointer:
+    return durable.SQLiteCheckpointer(path)
 
 
 def _runs(args: argparse.Namespace) -> int:
@@ -230,16 +211,11 @@ def _runs(args: argparse.Namespace) -> int:
 
 
 def _resume(args: argparse.Namespace) -> int:
-    from ._async import AsyncNode
-
     flow: Any = load_target(args.target)
     answer = None if args.answer is None else read_json_value(args.answer, "--answer")
     store = _checkpointer(args.db)
     try:
-        if isinstance(flow, AsyncNode):
-            result = asyncio.run(flow.resume_async(args.run_id, answer, checkpointer=store))
-        else:
-            result = flow.resume(args.run_id, answer, checkpointer=store)
+        result = flow.resume(args.run_id, answer, checkpointer=store)
     except Exception as exc:
         if type(exc).__module__.startswith("rillflow.durable"):
             raise CommandError(str(exc)) from exc

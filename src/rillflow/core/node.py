@@ -1,74 +1,25 @@
 """Nodes: the prep -> exec -> post unit of work, its retry policy, and its batch form.
 
-A node's phases may each be sync or ``async def`` under either spelling (``exec`` or ``exec_async``).
-Which method serves each phase is worked out once per class (``_plan``), so running a node costs the same
-as in PocketFlow; only nodes with instance-level method overrides pay for a second look.
+Which method serves each phase is worked out once per class (see ``phases``), so running a node costs the
+same as in PocketFlow; only nodes with instance-level method overrides pay for a second look.
 """
 
 from __future__ import annotations
 
 import asyncio
-import copy
-import inspect
 import random
+import sys
 import time
 import warnings
 from typing import Any, ClassVar, NoReturn
 
-from .errors import AsyncNodeInSyncFlowError, Interrupt, add_path_segment, describe_item
-from .hooks import _HOOKS, _PATH
-
-# How a phase is served: the base class's no-op default, a user's sync method, or a user's coroutine.
-DEFAULT, SYNC, ASYNC = 0, 1, 2
-PHASES = ("prep", "exec", "exec_fallback", "post")
-_PHASE_ATTRS = frozenset(PHASES + tuple(f"{p}_async" for p in PHASES))
-# Methods defined in these modules are the framework's defaults, not a user's override.
-_CORE_MODULES = frozenset({"rillflow._node", "rillflow._flow", "rillflow._async"})
-
-Phase = tuple[str, int]
-Plan = tuple[Phase, Phase, Phase, Phase]  # prep, exec, exec_fallback, post
-
-
-def _resolve_phase(cls: type, instance_dict: dict[str, Any], phase: str) -> Phase:
-    names = (f"{phase}_async", phase)  # the async spelling wins, as in PocketFlow's AsyncNode
-    for name in names:
-        if name in instance_dict:
-            return name, ASYNC if inspect.iscoroutinefunction(instance_dict[name]) else SYNC
-    for name in names:
-        owner = next((k for k in cls.__mro__ if name in k.__dict__), None)
-        if owner is not None and owner.__module__ not in _CORE_MODULES:
-            return name, ASYNC if inspect.iscoroutinefunction(getattr(cls, name)) else SYNC
-    return phase, DEFAULT
-
-
-def resolve_plan(cls: type, instance_dict: dict[str, Any]) -> Plan:
-    prep, exec_, fallback, post = (_resolve_phase(cls, instance_dict, p) for p in PHASES)
-    return prep, exec_, fallback, post
-
-
-def _copies_plainly(cls: type) -> bool:
-    """True when ``copy.copy`` of an instance is just a new object with the same ``__dict__``."""
-    if hasattr(cls, "__copy__") or any("__slots__" in k.__dict__ for k in cls.__mro__):
-        return False
-    hooks = ("__reduce_ex__", "__reduce__", "__getstate__", "__setstate__")
-    return all(getattr(cls, h, None) is getattr(object, h, None) for h in hooks)
-
-
-def visit_copy(node: BaseNode | None) -> Any:
-    """The shallow copy a flow runs for each visit (``copy.copy`` semantics, about 5x cheaper)."""
-    if node is None:
-        return None
-    cls = node.__class__
-    if cls._plain_copy:
-        new = cls.__new__(cls)
-        new.__dict__.update(node.__dict__)
-        return new
-    return copy.copy(node)
-
-
-def label(node: BaseNode) -> str:
-    """How errors, events and diagrams name a node: its ``name``, else its class name."""
-    return node.name or type(node).__name__
+from ..errors import AsyncNodeInSyncFlowError, Interrupt, add_path_segment, describe_item
+from .context import HOOKS, PATH, RESUME
+from .graph import copies_plainly, label
+from .phases import ASYNC, PHASE_ATTRS, SYNC, Phase, Plan, default_phase, resolve_plan
+from .runner import resume_node, resume_node_async, run_node, run_node_async
+from .stream import stream_node
+from .walk import batch_hooked, batch_hooked_async
 
 
 def raise_needs_loop(node: BaseNode) -> NoReturn:
@@ -90,6 +41,8 @@ class BaseNode:
     _plan: ClassVar[Plan]
     _plain_copy: ClassVar[bool]
     _needs_loop: ClassVar[bool]
+    #: True for the Async* classes: they run on an event loop even when every phase they define is sync.
+    _loop_only: ClassVar[bool] = False
 
     def __init__(self, *, name: str | None = None) -> None:
         self.params: dict[str, Any] = {}
@@ -100,8 +53,8 @@ class BaseNode:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._plan = resolve_plan(cls, {})
-        cls._plain_copy = _copies_plainly(cls)
-        cls._needs_loop = any(kind == ASYNC for _, kind in cls._plan)
+        cls._plain_copy = copies_plainly(cls)
+        cls._needs_loop = cls._loop_only or any(kind == ASYNC for _, kind in cls._plan)
 
     # --- graph building -------------------------------------------------------------------------
     def set_params(self, params: dict[str, Any]) -> None:
@@ -126,58 +79,53 @@ class BaseNode:
         raise TypeError("Action must be a string")
 
     # --- the three phases (override these) ------------------------------------------------------
+    @default_phase
     def prep(self, shared: Any) -> Any:
         return None
 
+    @default_phase
     def exec(self, prep_res: Any) -> Any:
         return None
 
+    @default_phase
     def post(self, shared: Any, prep_res: Any, exec_res: Any) -> Any:
         return None
 
     # --- running --------------------------------------------------------------------------------
     def run(self, shared: Any, **options: Any) -> Any:
         """Run this node (a flow: the whole graph). Options: ``hooks``, ``listeners``, and for durable
-        runs ``run_id``, ``checkpointer``, ``durability``, ``serializer`` (see the docs)."""
-        if options:
-            from ._options import run_with_options
-
-            return run_with_options(self, shared, options)
+        runs ``run_id``, ``checkpointer``, ``durability``, ``serializer`` (see the docs). An async node
+        or flow runs on an event loop started for it."""
+        if options or self._needs_loop:
+            return run_node(self, shared, options, sys._getframe(1))
         return self._run_top(shared)
 
     async def run_async(self, shared: Any, **options: Any) -> Any:
         """Run on the event loop (a sync ``exec`` runs in a worker thread). Options as for ``run``."""
         if options:
-            from ._options import run_with_options_async
-
-            return await run_with_options_async(self, shared, options)
+            return await run_node_async(self, shared, options)
         return await self._run_top_async(shared)
 
     def resume(self, run_id: str, answer: Any = None, **options: Any) -> Any:
         """Continue a durable run (after a crash or a pause); ``answer`` goes to the paused node."""
-        from ._options import resume_with_options
-
-        return resume_with_options(self, run_id, answer, options)
+        return resume_node(self, run_id, answer, options, sys._getframe(1))
 
     async def resume_async(self, run_id: str, answer: Any = None, **options: Any) -> Any:
-        from ._options import resume_with_options_async
-
-        return await resume_with_options_async(self, run_id, answer, options)
+        """The async twin of :meth:`resume`."""
+        return await resume_node_async(self, run_id, answer, options)
 
     def stream_async(self, shared: Any, **options: Any) -> Any:
         """``async for event in flow.stream_async(shared)``: the run's events as they happen."""
-        from ._options import feature
-
-        return feature("rillflow.events", "stream_async").stream_async(self, shared, **options)
+        return stream_node(self, shared, options)
 
     def interrupt(self, payload: Any = None) -> Any:
         """Pause the run for a human decision; on resume, returns the answer given to ``resume``."""
-        hooks = _HOOKS.get()
-        if hooks is not None:
-            found, answer = hooks.take_answer(_PATH.get())
+        source = RESUME.get()
+        if source is not None:
+            found, answer = source.take_answer(path=PATH.get())
             if found:
                 return answer
-        raise Interrupt(payload, _PATH.get())
+        raise Interrupt(payload, PATH.get())
 
     def _run_top(self, shared: Any) -> Any:
         if self.successors:
@@ -208,7 +156,7 @@ class BaseNode:
         return self.post(shared, p, e)
 
     def _active_plan(self) -> Plan:
-        if _PHASE_ATTRS.isdisjoint(self.__dict__):
+        if PHASE_ATTRS.isdisjoint(self.__dict__):
             return self._plan
         return resolve_plan(type(self), self.__dict__)
 
@@ -225,7 +173,7 @@ class BaseNode:
         return r
 
     async def _exec_stage_async(self, prep_res: Any, plan: Plan) -> Any:
-        return await self._call_async(plan[1], prep_res)
+        return await self._call_async(plan.exec, prep_res)
 
     async def _call_async(self, phase: Phase, *args: Any) -> Any:
         """Call a phase from async code: await a coroutine, send a user's sync method to a thread."""
@@ -307,6 +255,7 @@ class Node(BaseNode):
                 raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
             self.timeout = timeout
 
+    @default_phase
     def exec_fallback(self, prep_res: Any, exc: Exception) -> Any:
         raise exc
 
@@ -321,12 +270,14 @@ class Node(BaseNode):
 
     def _report_failure(self, exc: Exception, retry_delay: float | None) -> None:
         """Tell the run's hooks (if any) about a failed attempt: a retry, or the fallback (None)."""
-        hooks = _HOOKS.get()
+        hooks = HOOKS.get()
         if hooks is not None:
             if retry_delay is None:
-                hooks.on_fallback(self, _PATH.get(), exc)
+                hooks.on_fallback(node=self, path=PATH.get(), error=exc)
             else:
-                hooks.on_retry(self, _PATH.get(), self.cur_retry, exc, retry_delay)
+                hooks.on_retry(
+                    node=self, path=PATH.get(), attempt=self.cur_retry, error=exc, delay=retry_delay
+                )
 
     def _gives_up(self, exc: Exception) -> bool:
         return self.cur_retry >= self.max_retries - 1 or not isinstance(exc, self.retry_on)
@@ -352,19 +303,19 @@ class Node(BaseNode):
         raise ValueError(f"max_retries must be >= 1, got {self.max_retries!r}")
 
     async def _exec_one_async(self, prep_res: Any, plan: Plan) -> Any:
-        exec_name, exec_kind = plan[1]
+        exec_name, exec_kind = plan.exec
         for attempt in range(self.max_retries):
             self.cur_retry = attempt
             try:
                 if self.timeout is not None:
-                    return await self._attempt_with_timeout(plan[1], prep_res, self.timeout)
+                    return await self._attempt_with_timeout(plan.exec, prep_res, self.timeout)
                 if exec_kind == ASYNC:  # the common case, awaited here to save a frame per item
                     return await getattr(self, exec_name)(prep_res)
-                return await self._call_async(plan[1], prep_res)
+                return await self._call_async(plan.exec, prep_res)
             except Exception as exc:
                 if self._gives_up(exc):
                     self._report_failure(exc, None)
-                    return await self._call_async(plan[2], prep_res, exc)
+                    return await self._call_async(plan.fallback, prep_res, exc)
                 delay = self.retry_delay(self.cur_retry)
                 self._report_failure(exc, delay)
                 if delay > 0:
@@ -391,10 +342,8 @@ class BatchNode(Node):
 
     def _exec(self, items: Any) -> list[Any]:
         exec_one = super()._exec
-        hooks = _HOOKS.get()
+        hooks = HOOKS.get()
         if hooks is not None:
-            from ._walk import batch_hooked
-
             return batch_hooked(self, items or (), hooks, exec_one, flow=False)
         results = []
         for i, item in enumerate(items or ()):
@@ -406,10 +355,8 @@ class BatchNode(Node):
         return results
 
     async def _exec_stage_async(self, items: Any, plan: Plan) -> Any:
-        hooks = _HOOKS.get()
+        hooks = HOOKS.get()
         if hooks is not None:
-            from ._walk import batch_hooked_async
-
             return await batch_hooked_async(
                 self, items or (), hooks, lambda item: self._exec_one_async(item, plan), flow=False
             )

@@ -10,19 +10,23 @@ item, so 10,000 items bounded to 50 cost 50 tasks.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from typing import Any, Protocol, TypeVar
 
-from ._walk import ItemRun
-from .errors import add_path_segment, describe_item
-from .hooks import _HOOKS
-
-if TYPE_CHECKING:
-    from ._node import BaseNode
+from ..errors import add_path_segment, describe_item
 
 T = TypeVar("T")
 RunOne = Callable[[T], Coroutine[Any, Any, Any]]
 Start = Callable[[int, T], Coroutine[Any, Any, Any]]  # (index, item) -> the item's coroutine
+
+
+class ItemTracker(Protocol):
+    """Watches a fan-out item by item (a hooked batch): items it already has, and a wrapper per item."""
+
+    @property
+    def done(self) -> Mapping[int, Any]: ...
+
+    def wrap(self, start: Start[Any]) -> Start[Any]: ...
 
 
 def check_concurrency(max_concurrency: int | None) -> int | None:
@@ -36,26 +40,20 @@ async def run_items(
     items: Sequence[T],
     run_one: RunOne[T],
     *,
-    node: BaseNode | None,
     max_concurrency: int | None,
     fail_fast: bool,
-    is_flow: bool = False,
+    tracker: ItemTracker | None = None,
+    show_items: bool = False,
 ) -> list[Any]:
     """Run ``run_one(item)`` for every item concurrently; results (or exceptions) in input order.
 
-    ``node`` is the batch node or flow the items belong to, reported to the run's hooks item by item;
-    None for fan-out that is not a batch of a node (a toolbox's calls, ``run_many``'s runs).
+    ``tracker`` (a hooked batch's) skips the items it has done and wraps each item it runs;
+    ``show_items`` adds a short repr of the failing item to its error's path (batch flow params).
     """
     total = len(items)
-    hooks = _HOOKS.get() if node is not None else None
-    tracker = (
-        ItemRun(node, hooks, total, report_results=not is_flow, show_item=is_flow)
-        if hooks is not None and node is not None
-        else None
-    )
 
     def name_item(exc: BaseException, index: int) -> None:
-        add_path_segment(exc, describe_item(index, total, items[index] if is_flow else None))
+        add_path_segment(exc, describe_item(index, total, items[index] if show_items else None))
 
     start: Start[T] = (lambda _, item: run_one(item)) if fail_fast else _settling(run_one, name_item)
     if tracker is None and total <= 1:  # nothing runs beside it: no task group needed

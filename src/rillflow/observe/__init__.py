@@ -1,13 +1,13 @@
-"""Events of a run, for listeners and streams: ``flow.run(shared, listeners=[print])``.
+"""Seeing a run: its events, for listeners and streams (``flow.run(shared, listeners=[print])``), and
+integrations that consume them: OpenTelemetry tracing (``rillflow.observe.otel``) and progress bars
+(``rillflow.observe.progress``), each needing its optional extra.
 
 A listener is any callable taking one :class:`Event` (``async def`` works too).
 ``async for event in flow.stream_async(shared)`` yields the same events as the run goes.
 See docs/observability.md.
 """
 
-from .listeners import EventHooks, Listener, listener_hooks, new_run_id
-from .stream import stream_async
-from .types import (
+from .events import (
     Emit,
     Error,
     Event,
@@ -22,6 +22,7 @@ from .types import (
     RunEnd,
     RunStart,
 )
+from .listeners import EventHooks, Listener, listener_hooks
 
 __all__ = [
     "Emit",
@@ -40,6 +41,4 @@ __all__ = [
     "RunEnd",
     "RunStart",
     "listener_hooks",
-    "new_run_id",
-    "stream_async",
 ]

@@ -4,21 +4,18 @@ The run goes on in its own task; events reach the iterator as they happen (text 
 streams an LLM reply arrive while that node is still running), from nested flows too. When the run ends
 the iteration ends, raising the run's exception if it failed. Leaving the loop early (``break``, an
 exception, cancellation) cancels the run; wrap the iterator in ``contextlib.aclosing`` to have that happen
-at once rather than when the iterator is garbage-collected.
+at once rather than when the iterator is garbage-collected. The events are what ``listeners=`` delivers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Any
 
-from .._node import BaseNode
-from .._options import DURABLE_OPTIONS
-from ..hooks import RunHooks
-from .listeners import EventHooks, new_run_id
-from .types import Event
+if TYPE_CHECKING:
+    from .node import BaseNode
 
 _DONE: Any = object()  # marks the end of the run in the queue
 
@@ -31,27 +28,22 @@ class _Collector:
         self.thread = threading.get_ident()
         self.queue: asyncio.Queue[Any] = asyncio.Queue()
 
-    def __call__(self, event: Event) -> None:
+    def __call__(self, event: Any) -> None:
         if threading.get_ident() == self.thread:
             self.queue.put_nowait(event)
         else:  # emitted by a sync exec running in a worker thread
             self.loop.call_soon_threadsafe(self.queue.put_nowait, event)
 
 
-async def stream_async(node: BaseNode, shared: Any, **options: Any) -> AsyncIterator[Event]:
-    """Run ``node`` (usually a flow) and yield its :class:`Event` objects as they happen.
+async def stream_node(node: BaseNode, shared: Any, options: Mapping[str, Any]) -> AsyncIterator[Any]:
+    """Run ``node`` (usually a flow) and yield its events (``rillflow.observe`` types) as they happen.
 
-    ``options`` are the run options of ``run_async`` (``listeners``, ``hooks``, ``run_id``,
-    ``checkpointer``...). The run's final state is in ``shared``; its last event is ``run_end``.
+    ``options`` are the run options of ``run_async``; the run's final state is in ``shared``; its last
+    event is ``run_end``.
     """
     collector = _Collector()
-    listeners = [*(options.pop("listeners", None) or ()), collector]
-    if DURABLE_OPTIONS.intersection(options) and not options.get("run_id"):
-        options["run_id"] = new_run_id()  # named here, so checkpoints and events share the id
-    given = options.pop("hooks", None)
-    hooks = [given] if isinstance(given, RunHooks) else list(given or ())
-    hooks.append(EventHooks(listeners, run_id=options.get("run_id")))
-    run = asyncio.create_task(node.run_async(shared, hooks=hooks, **options))
+    listeners = [*(options.get("listeners") or ()), collector]
+    run = asyncio.create_task(node.run_async(shared, **{**options, "listeners": listeners}))
     # Queued after every event of the run: listeners are done when the run's task completes.
     run.add_done_callback(lambda _: collector.queue.put_nowait(_DONE))
     try:

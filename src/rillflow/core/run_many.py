@@ -6,9 +6,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .._concurrency import check_concurrency, run_items
-from .._node import BaseNode
 from ..errors import Interrupt
+from .fanout import check_concurrency, run_items
+from .node import BaseNode
 
 
 @dataclass(frozen=True)
@@ -50,4 +50,4 @@ async def run_many(
         except (Exception, Interrupt) as exc:
             return RunResult(index, shared, error=exc)
 
-    return await run_items(runs, run_one, node=None, max_concurrency=max_concurrency, fail_fast=True)
+    return await run_items(runs, run_one, max_concurrency=max_concurrency, fail_fast=True)

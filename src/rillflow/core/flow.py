@@ -5,10 +5,12 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from ._node import ASYNC, BaseNode, label, raise_needs_loop, visit_copy
-from ._walk import batch_hooked, batch_hooked_async, orch_hooked, orch_hooked_async
-from .errors import MaxStepsExceeded, MissingSuccessorError, add_path_segment, describe_item
-from .hooks import _HOOKS
+from ..errors import MaxStepsExceeded, MissingSuccessorError, add_path_segment, describe_item
+from .context import HOOKS
+from .graph import label, visit_copy
+from .node import BaseNode, raise_needs_loop
+from .phases import ASYNC, Phase, default_phase
+from .walk import batch_hooked, batch_hooked_async, orch_hooked, orch_hooked_async
 
 
 class Flow(BaseNode):
@@ -45,6 +47,7 @@ class Flow(BaseNode):
         self.start_node = start
         return start
 
+    @default_phase
     def post(self, shared: Any, prep_res: Any, exec_res: Any) -> Any:
         return exec_res
 
@@ -67,7 +70,7 @@ class Flow(BaseNode):
             )
 
     def _orch(self, shared: Any, params: dict[str, Any] | None = None) -> Any:
-        hooks = _HOOKS.get()  # once per flow run: with no hooks attached, the plain loop below
+        hooks = HOOKS.get()  # once per flow run: with no hooks attached, the plain loop below
         if hooks is not None:
             return orch_hooked(self, shared, params, hooks)
         curr, p, last_action, steps = visit_copy(self.start_node), (params or {**self.params}), None, 0
@@ -86,7 +89,7 @@ class Flow(BaseNode):
         return last_action
 
     async def _orch_async(self, shared: Any, params: dict[str, Any] | None = None) -> Any:
-        hooks = _HOOKS.get()
+        hooks = HOOKS.get()
         if hooks is not None:
             return await orch_hooked_async(self, shared, params, hooks)
         curr, p, last_action, steps = visit_copy(self.start_node), (params or {**self.params}), None, 0
@@ -113,11 +116,11 @@ class Flow(BaseNode):
 
     async def _run_async(self, shared: Any) -> Any:
         plan = self._active_plan()
-        p = await self._call_inline(plan[0], shared)
+        p = await self._call_inline(plan.prep, shared)
         o = await self._orch_async(shared)
-        return await self._call_inline(plan[3], shared, p, o)
+        return await self._call_inline(plan.post, shared, p, o)
 
-    async def _call_inline(self, phase: tuple[str, int], *args: Any) -> Any:
+    async def _call_inline(self, phase: Phase, *args: Any) -> Any:
         """prep/post of a flow touch ``shared``, so even sync ones run on the loop, never in a thread."""
         name, kind = phase
         result = getattr(self, name)(*args)
@@ -131,7 +134,7 @@ class BatchFlow(Flow):
         if self._needs_loop:
             raise_needs_loop(self)
         items = self.prep(shared) or []
-        hooks = _HOOKS.get()
+        hooks = HOOKS.get()
         if hooks is not None:
             batch_hooked(self, items, hooks, lambda bp: self._orch(shared, {**self.params, **bp}), flow=True)
             return self.post(shared, items, None)
@@ -145,17 +148,17 @@ class BatchFlow(Flow):
 
     async def _run_async(self, shared: Any) -> Any:
         plan = self._active_plan()
-        items = await self._call_inline(plan[0], shared) or []
-        hooks = _HOOKS.get()
+        items = await self._call_inline(plan.prep, shared) or []
+        hooks = HOOKS.get()
         if hooks is not None:
             await batch_hooked_async(
                 self, items, hooks, lambda bp: self._orch_async(shared, {**self.params, **bp}), flow=True
             )
-            return await self._call_inline(plan[3], shared, items, None)
+            return await self._call_inline(plan.post, shared, items, None)
         for i, item_params in enumerate(items):
             try:
                 await self._orch_async(shared, {**self.params, **item_params})
             except Exception as exc:
                 add_path_segment(exc, describe_item(i, None, item_params))
                 raise
-        return await self._call_inline(plan[3], shared, items, None)
+        return await self._call_inline(plan.post, shared, items, None)

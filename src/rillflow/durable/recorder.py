@@ -1,25 +1,24 @@
-"""The run hooks of a durable run: record positions, items and ``shared`` changes; steer a resume."""
+"""What a durable run records as it goes: positions, finished items and ``shared`` changes."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 from typing import Any
 
-from .._flow import Flow
-from .._node import BaseNode
-from ..hooks import Path, ResumePoint, RunHooks
+from ..core.context import Path
+from ..core.flow import Flow
+from ..core.hooks import RunHooks
+from ..core.node import BaseNode
 from .checkpointer import Key, Progress, RunStatus
 from .diff import SharedTracker, dump_value
 from .errors import CheckpointMismatchError
 from .saver import Saver
 from .serialize import Serializer
-from .state import ITEM, POSITION, SHARED, TOTAL, RunState, decode, item_key, path_key, position_value
+from .state import ITEM, POSITION, SHARED, TOTAL, RunState, item_key, path_key, position_value
 
 
 class DurableHooks(RunHooks):
-    """Saves a run as it goes (through its :class:`~rillflow.durable.saver.Saver`) and answers the
-    engine's steering questions from the checkpoint it resumes, each once."""
+    """Saves a run as it goes, through its :class:`~rillflow.durable.saver.Saver`."""
 
     def __init__(
         self,
@@ -31,44 +30,15 @@ class DurableHooks(RunHooks):
         *,
         state: RunState | None = None,
         steps: int = 0,
-        answer: tuple[Path, Any] | None = None,
     ) -> None:
         self.run_id, self.shared, self.serializer = run_id, shared, serializer
         self.tracker, self.saver = tracker, saver
         self.state = state or RunState()
         self.steps = steps
-        # What a resume still has to answer: positions and finished items as loaded, each taken once.
-        self._resume = dict(self.state.positions)
-        self._finished = {p: dict(items) for p, items in self.state.items.items()}
-        self._answer = answer
         self._pending: dict[Key, bytes | None] = {}
 
-    # --- steering -------------------------------------------------------------------------------
-    def resume_point(self, flow: Flow, path: Path) -> ResumePoint | None:
-        pos = self._resume.pop(path, None) if self._resume else None
-        return None if pos is None else ResumePoint(*pos)
-
-    def finished_items(self, node: BaseNode, path: Path) -> Mapping[int, Any]:
-        done = self._finished.pop(path, None) if self._finished else None
-        if not done:
-            return {}
-        if isinstance(node, Flow):  # a batch flow's items leave their results in `shared`
-            return dict.fromkeys(done)
-        where = " > ".join(path)
-        loads = self.serializer.loads
-        return {
-            i: decode(data, loads, f"the result of item {i} of {where}", self.run_id)
-            for i, data in done.items()
-        }
-
-    def take_answer(self, path: Path) -> tuple[bool, Any]:
-        if self._answer is not None and self._answer[0] == path:
-            answer, self._answer = self._answer[1], None
-            return True, answer
-        return False, None
-
     # --- recording ------------------------------------------------------------------------------
-    def on_step(self, flow: Flow, path: Path, next_key: str | None, steps: int, shared: Any) -> None:
+    def on_step(self, *, path: Path, next_key: str | None, steps: int, **_: Any) -> None:
         self.steps += 1
         if next_key is None:
             # The flow ended: the enclosing flow's next step (or the run's end) saves this together
@@ -81,14 +51,12 @@ class DurableHooks(RunHooks):
         if self.saver.per_step:
             self._save(with_shared=True)
 
-    def on_node_end(
-        self, node: BaseNode, path: Path, action: Any, error: BaseException | None, duration: float
-    ) -> None:
+    def on_node_end(self, *, node: BaseNode, path: Path, error: BaseException | None, **_: Any) -> None:
         if error is None and (isinstance(node, Flow) or path in self.state.totals):
             for key in self.state.drop_below(path):  # its items and inner positions are done with
                 self._pending[key] = None
 
-    def on_items(self, node: BaseNode, path: Path, total: int) -> None:
+    def on_items(self, *, path: Path, total: int, **_: Any) -> None:
         before = self.state.totals.get(path)
         if before is not None and before != total and self.state.items.get(path):
             raise CheckpointMismatchError(
@@ -99,7 +67,7 @@ class DurableHooks(RunHooks):
         self._pending[(TOTAL, path_key(path))] = str(total).encode()
 
     def on_item_end(
-        self, node: BaseNode, path: Path, index: int, result: Any, error: BaseException | None
+        self, *, node: BaseNode, path: Path, index: int, result: Any, error: BaseException | None, **_: Any
     ) -> None:
         if error is not None:
             return

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+import warnings
+from typing import Any
 
-from ._bridge import run_sync
-from ._concurrency import check_concurrency, run_items
-from ._flow import BatchFlow, Flow
-from ._node import BatchNode, Node, Plan, raise_needs_loop, visit_copy
+from .context import HOOKS
+from .fanout import check_concurrency, run_items
+from .flow import BatchFlow, Flow
+from .graph import visit_copy
+from .node import BatchNode, Node
+from .phases import Plan, default_phase
+from .walk import ItemRun
 
 
 class AsyncNode(Node):
@@ -16,31 +20,23 @@ class AsyncNode(Node):
     ``run(shared)`` works from sync code as a convenience (it runs the event loop for you).
     """
 
+    _loop_only = True
+
+    @default_phase
     async def prep_async(self, shared: Any) -> Any:
         return None
 
+    @default_phase
     async def exec_async(self, prep_res: Any) -> Any:
         return None
 
+    @default_phase
     async def exec_fallback_async(self, prep_res: Any, exc: Exception) -> Any:
         raise exc
 
+    @default_phase
     async def post_async(self, shared: Any, prep_res: Any, exec_res: Any) -> Any:
         return None
-
-    def run(self, shared: Any, **options: Any) -> Any:
-        """Run from sync code: starts an event loop (or, inside a running one, warns and uses a thread)."""
-        return run_sync(lambda: self.run_async(shared, **options), f"{type(self).__name__}.run", "run_async")
-
-    def resume(self, run_id: str, answer: Any = None, **options: Any) -> Any:
-        return run_sync(
-            lambda: self.resume_async(run_id, answer, **options),
-            f"{type(self).__name__}.resume",
-            "resume_async",
-        )
-
-    def _run(self, shared: Any) -> NoReturn:
-        raise_needs_loop(self)
 
 
 class AsyncBatchNode(AsyncNode, BatchNode):
@@ -82,23 +78,20 @@ class AsyncParallelBatchNode(AsyncNode, BatchNode):
             node = visit_copy(self) if per_item else self
             return node._exec_one_async(item, plan)
 
+        items = _as_sequence(items)
+        hooks = HOOKS.get()
+        tracker = None if hooks is None else ItemRun(self, hooks, len(items), report_results=True)
         return await run_items(
-            _as_sequence(items),
-            run_one,
-            node=self,
-            max_concurrency=self.max_concurrency,
-            fail_fast=self.fail_fast,
+            items, run_one, max_concurrency=self.max_concurrency, fail_fast=self.fail_fast, tracker=tracker
         )
 
 
 class AsyncFlow(Flow, AsyncNode):
     """A flow whose nodes may be async or sync; sync ``exec`` bodies run in worker threads."""
 
+    @default_phase
     async def post_async(self, shared: Any, prep_res: Any, exec_res: Any) -> Any:
         return exec_res
-
-    def _run(self, shared: Any) -> NoReturn:
-        raise_needs_loop(self)
 
 
 class AsyncBatchFlow(AsyncFlow, BatchFlow):
@@ -131,23 +124,39 @@ class AsyncParallelBatchFlow(AsyncFlow, BatchFlow):
 
     async def _run_async(self, shared: Any) -> Any:
         plan = self._active_plan()
-        items = _as_sequence(await self._call_inline(plan[0], shared))
+        items = _as_sequence(await self._call_inline(plan.prep, shared))
 
         def run_one(item_params: dict[str, Any]) -> Any:
             return self._orch_async(shared, {**self.params, **item_params})
 
+        hooks = HOOKS.get()
+        tracker = (
+            None if hooks is None else ItemRun(self, hooks, len(items), report_results=False, show_item=True)
+        )
         await run_items(
             items,
             run_one,
-            node=self,
             max_concurrency=self.max_concurrency,
             fail_fast=self.fail_fast,
-            is_flow=True,
+            tracker=tracker,
+            show_items=True,
         )
-        return await self._call_inline(plan[3], shared, items, None)
+        return await self._call_inline(plan.post, shared, items, None)
 
 
 def _as_sequence(items: Any) -> Any:
     if items is None:
         return []
     return items if isinstance(items, list | tuple) else list(items)  # generators, sets, dict keys...
+
+
+class BatchAsyncFlow(AsyncBatchFlow):
+    """The old name of :class:`AsyncBatchFlow`, kept working with a deprecation warning."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        warnings.warn(
+            "BatchAsyncFlow is the old name of AsyncBatchFlow; use AsyncBatchFlow",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        super().__init__(*args, **kwargs)

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ._flow import Flow
-from ._node import BaseNode
+from ..core.flow import Flow
+from ..core.node import BaseNode
 
 
 class CommandError(Exception):

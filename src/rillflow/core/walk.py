@@ -1,6 +1,7 @@
 """The flow loop and batch loops with hooks attached (events, progress, checkpoints, resumes).
 
-Kept apart from the plain loops in ``_flow.py`` so that a run without hooks pays nothing for them.
+Kept apart from the plain loops in ``flow.py`` so that a run without hooks pays nothing for them. Nodes
+and flows are used through their methods only, so this layer sits below the node classes.
 """
 
 from __future__ import annotations
@@ -10,12 +11,15 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from contextvars import Token
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._node import BaseNode, label, visit_copy
-from .errors import FlowError, add_path_segment, describe_item
-from .hooks import _PATH, Path, RunHooks, graph_nodes
+from ..errors import FlowError, add_path_segment, describe_item
+from .bridge import run_inline
+from .context import PATH, RESUME, Path
+from .graph import graph_nodes, label, visit_copy
+from .hooks import RunHooks
 
 if TYPE_CHECKING:
-    from ._flow import Flow
+    from .flow import Flow
+    from .node import BaseNode
 
 T = TypeVar("T")
 _now = time.perf_counter
@@ -29,19 +33,20 @@ class Walk:
     """
 
     __slots__ = (
-        "flow", "hooks", "keys", "max_steps", "node_path", "params", "path", "paths", "started", "steps",
-        "template", "token",
+        "flow", "hooks", "keys", "max_steps", "node_path", "params", "path", "paths", "shared", "started",
+        "steps", "template", "token",
     )  # fmt: skip
 
-    def __init__(self, flow: Flow, params: dict[str, Any] | None, hooks: RunHooks) -> None:
-        self.flow, self.hooks, self.path = flow, hooks, _PATH.get()
+    def __init__(self, flow: Flow, shared: Any, params: dict[str, Any] | None, hooks: RunHooks) -> None:
+        self.flow, self.shared, self.hooks, self.path = flow, shared, hooks, PATH.get()
         nodes = graph_nodes(flow)
         self.keys = {id(node): key for key, node in nodes.items()}
         self.paths = {id(node): (*self.path, key) for key, node in nodes.items()}
         self.params = params or {**flow.params}
         self.template: BaseNode | None = flow.start_node
         self.steps, self.max_steps = 0, flow.max_steps
-        resume = hooks.resume_point(flow, self.path)
+        source = RESUME.get()
+        resume = None if source is None else source.resume_point(flow=flow, path=self.path)
         if resume is not None:
             if resume.node_key not in nodes:
                 raise FlowError(
@@ -60,28 +65,34 @@ class Walk:
         node.set_params({**self.params})
         node_path = self.paths.get(id(self.template)) or (*self.path, label(node))
         self.node_path = node_path
-        self.hooks.on_node_start(node, node_path)
-        self.token = _PATH.set(node_path)
+        self.hooks.on_node_start(node=node, path=node_path, shared=self.shared)
+        self.token = PATH.set(node_path)
         self.started = _now()
 
     def fail(self, node: BaseNode, exc: BaseException) -> None:
-        _PATH.reset(self.token)
-        self.hooks.on_node_end(node, self.node_path, None, exc, _now() - self.started)
+        PATH.reset(self.token)
+        self.hooks.on_node_end(
+            node=node, path=self.node_path, action=None, error=exc, duration=_now() - self.started,
+            shared=self.shared,
+        )  # fmt: skip
         if isinstance(exc, Exception):
             add_path_segment(exc, label(node))
 
-    def leave(self, node: BaseNode, action: Any, shared: Any) -> Any:
+    def leave(self, node: BaseNode, action: Any) -> Any:
         duration = _now() - self.started
-        _PATH.reset(self.token)
-        self.hooks.on_node_end(node, self.node_path, action, None, duration)
+        PATH.reset(self.token)
+        hooks, shared = self.hooks, self.shared
+        hooks.on_node_end(
+            node=node, path=self.node_path, action=action, error=None, duration=duration, shared=shared
+        )
         self.template = nxt = self.flow.get_next_node(node, action)
         next_key = None if nxt is None else self.keys.get(id(nxt)) or label(nxt)
-        self.hooks.on_step(self.flow, self.path, next_key, self.steps, shared)
+        hooks.on_step(flow=self.flow, path=self.path, next_key=next_key, steps=self.steps, shared=shared)
         return visit_copy(nxt)
 
 
 def orch_hooked(flow: Flow, shared: Any, params: dict[str, Any] | None, hooks: RunHooks) -> Any:
-    walk = Walk(flow, params, hooks)
+    walk = Walk(flow, shared, params, hooks)
     curr, last_action = walk.first(), None
     while curr is not None:
         walk.enter(curr)
@@ -90,12 +101,12 @@ def orch_hooked(flow: Flow, shared: Any, params: dict[str, Any] | None, hooks: R
         except BaseException as exc:
             walk.fail(curr, exc)
             raise
-        curr = walk.leave(curr, last_action, shared)
+        curr = walk.leave(curr, last_action)
     return last_action
 
 
 async def orch_hooked_async(flow: Flow, shared: Any, params: dict[str, Any] | None, hooks: RunHooks) -> Any:
-    walk = Walk(flow, params, hooks)
+    walk = Walk(flow, shared, params, hooks)
     curr, last_action = walk.first(), None
     while curr is not None:
         walk.enter(curr)
@@ -104,7 +115,7 @@ async def orch_hooked_async(flow: Flow, shared: Any, params: dict[str, Any] | No
         except BaseException as exc:
             walk.fail(curr, exc)
             raise
-        curr = walk.leave(curr, last_action, shared)
+        curr = walk.leave(curr, last_action)
     return last_action
 
 
@@ -117,26 +128,28 @@ class ItemRun:
     def __init__(
         self, node: BaseNode, hooks: RunHooks, total: int, *, report_results: bool, show_item: bool = False
     ) -> None:
-        self.node, self.hooks, self.path, self.total = node, hooks, _PATH.get(), total
+        self.node, self.hooks, self.path, self.total = node, hooks, PATH.get(), total
         self.report_results, self.show_item = report_results, show_item
-        hooks.on_items(node, self.path, total)
-        self.done = hooks.finished_items(node, self.path)
+        hooks.on_items(node=node, path=self.path, total=total)
+        source = RESUME.get()
+        self.done = {} if source is None else source.finished_items(node=node, path=self.path)
 
     def start(self, index: int) -> Token[Path]:
-        token = _PATH.set((*self.path, f"#{index}"))
-        self.hooks.on_item_start(self.node, self.path, index)
+        token = PATH.set((*self.path, f"#{index}"))
+        self.hooks.on_item_start(node=self.node, path=self.path, index=index)
         return token
 
     def end(self, index: int, token: Token[Path], result: Any) -> None:
-        _PATH.reset(token)
         if isinstance(result, BaseException):  # collect mode returns failures in place
-            self.hooks.on_item_end(self.node, self.path, index, None, result)
-        else:
-            self.hooks.on_item_end(self.node, self.path, index, result if self.report_results else None, None)
+            self.fail(index, token, result)
+            return
+        PATH.reset(token)
+        shown = result if self.report_results else None
+        self.hooks.on_item_end(node=self.node, path=self.path, index=index, result=shown, error=None)
 
     def fail(self, index: int, token: Token[Path], exc: BaseException) -> None:
-        _PATH.reset(token)
-        self.hooks.on_item_end(self.node, self.path, index, None, exc)
+        PATH.reset(token)
+        self.hooks.on_item_end(node=self.node, path=self.path, index=index, result=None, error=exc)
 
     def name(self, exc: BaseException, index: int, item: Any) -> None:
         if isinstance(exc, Exception):
@@ -158,20 +171,6 @@ class ItemRun:
             return result
 
         return run
-
-
-def run_inline(coro: Coroutine[Any, Any, T]) -> T:
-    """Finish a coroutine that never suspends, from sync code.
-
-    Lets a sync path reuse the async implementation when every await in it is on sync work wrapped as a
-    coroutine (see ``batch_hooked``); a real suspension would be a bug, so it is reported, not hidden.
-    """
-    try:
-        coro.send(None)
-    except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
-    coro.close()
-    raise RuntimeError("internal error: a sync run awaited asynchronous work")
 
 
 def batch_hooked(

@@ -1,6 +1,6 @@
-"""The shape of a flow as plain data, shared by the Mermaid text and the HTML/SVG drawing.
+"""The shape of a flow as plain data: what diagrams draw and what checkpoints compare.
 
-Node keys come from :func:`rillflow.hooks.graph_nodes`, so a diagram names nodes exactly as events,
+Node keys come from :func:`~rillflow.core.graph.graph_nodes`, so a diagram names nodes exactly as events,
 traces and checkpoints do. Every box gets a diagram id (``n1``, ``n2``...) in walk order, unique across
 nested flows, so two nodes of the same class never collide.
 """
@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from ._flow import BatchFlow, Flow
-from ._node import BaseNode, BatchNode
-from .hooks import graph_nodes
+from .flow import BatchFlow, Flow
+from .graph import graph_nodes, label
+from .node import BaseNode, BatchNode
 
 
 @dataclass
@@ -53,10 +53,8 @@ def kind_of(node: BaseNode) -> str:
     return "batch" if isinstance(node, BatchNode) else "node"
 
 
-def describe(flow: Flow) -> Graph:
-    """The diagram model of ``flow`` and, recursively, of every flow nested in it."""
-    from ._node import label
-
+def flow_graph(flow: Flow) -> Graph:
+    """The graph model of ``flow`` and, recursively, of every flow nested in it."""
     if not isinstance(flow, Flow):
         raise TypeError(f"expected a Flow, got {type(flow).__name__}")
     return _describe(flow, label(flow), "n0", iter(range(1, 1 << 62)), frozenset())

@@ -13,16 +13,16 @@ import asyncio
 import inspect
 import threading
 import time
-import uuid
 import warnings
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from .._node import BaseNode
+from ..core.context import Path
+from ..core.hooks import RunHooks
+from ..core.node import BaseNode
 from ..errors import Interrupt
-from ..hooks import Path, RunHooks
-from .types import (
+from .events import (
     Emit,
     Error,
     Event,
@@ -44,21 +44,13 @@ Listener = Callable[[Event], Any]
 """A callable taking one :class:`Event`; it may be ``async def`` (or return an awaitable)."""
 
 
-def new_run_id() -> str:
-    """A fresh run id (32 hex characters)."""
-    return uuid.uuid4().hex
-
-
 class EventHooks(RunHooks):
-    """Run hooks that build :class:`Event` objects and hand them to ``listeners``.
+    """Run hooks that build :class:`Event` objects and hand them to ``listeners``; every event carries the
+    run id the run was started with."""
 
-    ``run_id`` names the run in every event; without one, each run gets a fresh id at its start.
-    """
-
-    def __init__(self, listeners: Iterable[Listener], run_id: str | None = None) -> None:
+    def __init__(self, listeners: Iterable[Listener]) -> None:
         self.listeners = list(listeners)
-        self.given_run_id = run_id
-        self.run_id = run_id or ""
+        self.run_id = ""
         self._started = 0.0
         self._reported: dict[int, BaseException] = {}  # errors already reported, by id (kept alive)
         self._warned: set[int] = set()
@@ -132,17 +124,17 @@ class EventHooks(RunHooks):
             await self._consumer  # cancelling the run cancels it too
 
     # --- hooks --------------------------------------------------------------------------------------
-    def on_run_start(self, flow: BaseNode, path: Path, shared: Any) -> None:
-        self.run_id = self.given_run_id or new_run_id()
+    def on_run_start(self, *, path: Path, run_id: str, **_: Any) -> None:
+        self.run_id = run_id
         self._reported.clear()
         try:
             self._loop, self._loop_thread = asyncio.get_running_loop(), threading.get_ident()
         except RuntimeError:
             self._loop = None
         self._started = time.perf_counter()
-        self.deliver(RunStart(path, self.run_id, _now()))
+        self.deliver(RunStart(path, run_id, _now()))
 
-    def on_run_end(self, flow: BaseNode, path: Path, result: Any, error: BaseException | None) -> None:
+    def on_run_end(self, *, path: Path, error: BaseException | None, **_: Any) -> None:
         if error is not None:
             self._report(path, error)
         duration = time.perf_counter() - self._started
@@ -154,11 +146,18 @@ class EventHooks(RunHooks):
                 self._runner.close()
                 self._runner = None
 
-    def on_node_start(self, node: BaseNode, path: Path) -> None:
+    def on_node_start(self, *, node: BaseNode, path: Path, **_: Any) -> None:
         self.deliver(NodeStart(path, self.run_id, _now(), type(node).__name__))
 
     def on_node_end(
-        self, node: BaseNode, path: Path, action: Any, error: BaseException | None, duration: float
+        self,
+        *,
+        node: BaseNode,
+        path: Path,
+        action: Any,
+        error: BaseException | None,
+        duration: float,
+        **_: Any,
     ) -> None:
         if error is not None:
             self._report(path, error)
@@ -167,26 +166,26 @@ class EventHooks(RunHooks):
             NodeEnd(path, self.run_id, _now(), type(node).__name__, action, duration, retries, error)
         )
 
-    def on_retry(self, node: BaseNode, path: Path, attempt: int, error: BaseException, delay: float) -> None:
+    def on_retry(self, *, path: Path, attempt: int, error: BaseException, delay: float, **_: Any) -> None:
         self.deliver(Retry(path, self.run_id, _now(), attempt, error, delay))
 
-    def on_fallback(self, node: BaseNode, path: Path, error: BaseException) -> None:
+    def on_fallback(self, *, path: Path, error: BaseException, **_: Any) -> None:
         self.deliver(Fallback(path, self.run_id, _now(), error))
 
-    def on_items(self, node: BaseNode, path: Path, total: int) -> None:
+    def on_items(self, *, path: Path, total: int, **_: Any) -> None:
         self.deliver(Items(path, self.run_id, _now(), total))
 
-    def on_item_start(self, node: BaseNode, path: Path, index: int) -> None:
+    def on_item_start(self, *, path: Path, index: int, **_: Any) -> None:
         self.deliver(ItemStart(path, self.run_id, _now(), index))
 
     def on_item_end(
-        self, node: BaseNode, path: Path, index: int, result: Any, error: BaseException | None
+        self, *, path: Path, index: int, result: Any, error: BaseException | None, **_: Any
     ) -> None:
         if error is not None:
             self._report((*path, f"#{index}"), error)
         self.deliver(ItemEnd(path, self.run_id, _now(), index, result, error))
 
-    def on_emit(self, path: Path, kind: str, data: Any) -> None:
+    def on_emit(self, *, path: Path, kind: str, data: Any, **_: Any) -> None:
         self.deliver(Emit(kind=kind, path=path, run_id=self.run_id, time=_now(), data=data))
 
     def _report(self, path: Path, error: BaseException) -> None:
@@ -204,6 +203,6 @@ async def _wrap(awaitable: Awaitable[Any]) -> Any:
     return await awaitable
 
 
-def listener_hooks(listeners: Iterable[Listener], run_id: str | None = None) -> EventHooks:
+def listener_hooks(listeners: Iterable[Listener]) -> EventHooks:
     """The hooks behind ``flow.run(shared, listeners=[...])``: events for each listener."""
-    return EventHooks(listeners, run_id)
+    return EventHooks(listeners)

@@ -1,0 +1,48 @@
+"""How a resumed durable run is steered: the positions, finished items and answer its checkpoint holds."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..core.context import Path
+from ..core.flow import Flow
+from ..core.hooks import ResumePoint, ResumeSource
+from ..core.node import BaseNode
+from .serialize import Serializer
+from .state import RunState, decode
+
+
+class CheckpointResume(ResumeSource):
+    """Answers the engine's steering questions from the checkpoint a run resumes, each once."""
+
+    def __init__(
+        self, run_id: str, serializer: Serializer, state: RunState, answer: tuple[Path, Any] | None
+    ) -> None:
+        self.run_id, self.serializer = run_id, serializer
+        self._resume = dict(state.positions)
+        self._finished = {p: dict(items) for p, items in state.items.items()}
+        self._answer = answer
+
+    def resume_point(self, *, path: Path, **_: Any) -> ResumePoint | None:
+        pos = self._resume.pop(path, None) if self._resume else None
+        return None if pos is None else ResumePoint(*pos)
+
+    def finished_items(self, *, node: BaseNode, path: Path, **_: Any) -> Mapping[int, Any]:
+        done = self._finished.pop(path, None) if self._finished else None
+        if not done:
+            return {}
+        if isinstance(node, Flow):  # a batch flow's items leave their results in `shared`
+            return dict.fromkeys(done)
+        where = " > ".join(path)
+        loads = self.serializer.loads
+        return {
+            i: decode(data, loads, f"the result of item {i} of {where}", self.run_id)
+            for i, data in done.items()
+        }
+
+    def take_answer(self, *, path: Path, **_: Any) -> tuple[bool, Any]:
+        if self._answer is not None and self._answer[0] == path:
+            answer, self._answer = self._answer[1], None
+            return True, answer
+        return False, None
