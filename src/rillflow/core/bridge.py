@@ -53,7 +53,7 @@ def run_sync(
     if is_awaited_by(caller):
         raise TypeError(
             f"{sync_name}() cannot be awaited: it runs to completion and returns the result. "
-            f"In async code use the asynchronous method: await ...{async_name}(...)"
+            f"In async code use the asynchronous method: await <flow>.{async_name}(...)"
         )
     warn_blocking_call(sync_name, async_name, stacklevel=stacklevel)
     ctx = contextvars.copy_context()

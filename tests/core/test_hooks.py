@@ -11,6 +11,8 @@ import pytest
 import rillflow as rf
 from rillflow.core.context import HOOKS, PATH, RESUME
 from rillflow.hooks import (
+    HOOK_METHODS,
+    MultiHooks,
     Path,
     ResumePoint,
     ResumeSource,
@@ -394,3 +396,34 @@ def test_graph_nodes_numbering_survives_explicit_numbered_names() -> None:
     a, b, named, c = Route(name="B"), Route(name="B"), Route(name="B#2"), Route(name="B")
     a >> b >> named >> c
     assert list(graph_nodes(rf.Flow(a))) == ["B", "B#2", "B#2#2", "B#3"]
+
+
+def test_fan_out_forwards_every_hook_method_with_its_keywords() -> None:
+    calls: list[tuple[str, str, dict[str, Any]]] = []
+
+    def recording(tag: str) -> RunHooks:
+        hooks = RunHooks()
+        for name in HOOK_METHODS:
+            setattr(hooks, name, lambda name=name, **fields: calls.append((tag, name, fields)))
+        return hooks
+
+    quiet = RunHooks()  # overrides nothing: never called
+    fan = MultiHooks([recording("a"), quiet, recording("b")])
+    for name in HOOK_METHODS:
+        getattr(fan, name)(path=("F",), future_field=1)
+    assert [(t, n) for t, n, _ in calls] == [(t, n) for n in HOOK_METHODS for t in "ab"]
+    assert all(fields == {"path": ("F",), "future_field": 1} for _, _, fields in calls)
+    assert set(HOOK_METHODS) == {n for n in vars(RunHooks) if n.startswith("on_")}
+
+
+def test_a_hook_taking_only_some_fields_keeps_working_when_more_are_passed() -> None:
+    class Ends(RunHooks):
+        def __init__(self) -> None:
+            self.actions: list[Any] = []
+
+        def on_node_end(self, *, action: Any, **_: Any) -> None:
+            self.actions.append(action)
+
+    hooks = Ends()
+    rf.Flow(Route("go", name="A"), name="Top").run({}, hooks=[hooks, Recorder()])
+    assert hooks.actions == ["go"]
