@@ -15,7 +15,7 @@ from ..errors import FlowError, add_path_segment, describe_item
 from .bridge import run_inline
 from .context import PATH, RESUME, Path
 from .graph import graph_nodes, label, visit_copy
-from .hooks import RunHooks
+from .hooks import RunHooks, overrides
 
 if TYPE_CHECKING:
     from .flow import Flow
@@ -33,12 +33,16 @@ class Walk:
     """
 
     __slots__ = (
-        "flow", "hooks", "keys", "max_steps", "node_path", "params", "path", "paths", "shared", "started",
-        "steps", "template", "token",
+        "flow", "keys", "max_steps", "node_end", "node_path", "node_start", "params", "path", "paths",
+        "shared", "started", "step", "steps", "template", "token",
     )  # fmt: skip
 
     def __init__(self, flow: Flow, shared: Any, params: dict[str, Any] | None, hooks: RunHooks) -> None:
-        self.flow, self.shared, self.hooks, self.path = flow, shared, hooks, PATH.get()
+        self.flow, self.shared, self.path = flow, shared, PATH.get()
+        # Only the methods some hook overrides are called: a listener run skips on_step, for example.
+        self.node_start = hooks.on_node_start if overrides(hooks, "on_node_start") else None
+        self.node_end = hooks.on_node_end if overrides(hooks, "on_node_end") else None
+        self.step = hooks.on_step if overrides(hooks, "on_step") else None
         nodes = graph_nodes(flow)
         self.keys = {id(node): key for key, node in nodes.items()}
         self.paths = {id(node): (*self.path, key) for key, node in nodes.items()}
@@ -65,29 +69,37 @@ class Walk:
         node.set_params({**self.params})
         node_path = self.paths.get(id(self.template)) or (*self.path, label(node))
         self.node_path = node_path
-        self.hooks.on_node_start(node=node, path=node_path, shared=self.shared)
+        if self.node_start is not None:
+            self.node_start(node=node, path=node_path, shared=self.shared)
         self.token = PATH.set(node_path)
         self.started = _now()
 
     def fail(self, node: BaseNode, exc: BaseException) -> None:
         PATH.reset(self.token)
-        self.hooks.on_node_end(
-            node=node, path=self.node_path, action=None, error=exc, duration=_now() - self.started,
-            shared=self.shared,
-        )  # fmt: skip
+        if self.node_end is not None:
+            self.node_end(
+                node=node, path=self.node_path, action=None, error=exc, duration=_now() - self.started,
+                shared=self.shared,
+            )  # fmt: skip
         if isinstance(exc, Exception):
             add_path_segment(exc, label(node))
 
     def leave(self, node: BaseNode, action: Any) -> Any:
         duration = _now() - self.started
         PATH.reset(self.token)
-        hooks, shared = self.hooks, self.shared
-        hooks.on_node_end(
-            node=node, path=self.node_path, action=action, error=None, duration=duration, shared=shared
-        )
+        if self.node_end is not None:
+            self.node_end(
+                node=node,
+                path=self.node_path,
+                action=action,
+                error=None,
+                duration=duration,
+                shared=self.shared,
+            )
         self.template = nxt = self.flow.get_next_node(node, action)
-        next_key = None if nxt is None else self.keys.get(id(nxt)) or label(nxt)
-        hooks.on_step(flow=self.flow, path=self.path, next_key=next_key, steps=self.steps, shared=shared)
+        if self.step is not None:
+            next_key = None if nxt is None else self.keys.get(id(nxt)) or label(nxt)
+            self.step(flow=self.flow, path=self.path, next_key=next_key, steps=self.steps, shared=self.shared)
         return visit_copy(nxt)
 
 
