@@ -70,7 +70,7 @@ class AsyncParallelBatchNode(AsyncNode, BatchNode):
         if not fail_fast:
             self.fail_fast = False
 
-    async def _exec_stage_async(self, items: Any, plan: Plan) -> Any:
+    async def _middle_async(self, shared: Any, items: Any, plan: Plan) -> Any:
         # A copy per item keeps cur_retry per item; with one attempt there is nothing to keep apart.
         per_item = self.max_retries > 1
 
@@ -122,10 +122,11 @@ class AsyncParallelBatchFlow(AsyncFlow, BatchFlow):
         if not fail_fast:
             self.fail_fast = False
 
-    async def _run_async(self, shared: Any) -> Any:
-        plan = self._active_plan()
-        items = _as_sequence(await self._call_inline(plan.prep, shared))
+    @staticmethod
+    def _prep_value(prep_res: Any) -> Any:
+        return _as_sequence(prep_res)
 
+    async def _middle_async(self, shared: Any, items: Any, plan: Plan) -> None:
         def run_one(item_params: dict[str, Any]) -> Any:
             return self._orch_async(shared, {**self.params, **item_params})
 
@@ -141,7 +142,6 @@ class AsyncParallelBatchFlow(AsyncFlow, BatchFlow):
             tracker=tracker,
             show_items=True,
         )
-        return await self._call_inline(plan.post, shared, items, None)
 
 
 def _as_sequence(items: Any) -> Any:

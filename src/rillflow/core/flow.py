@@ -9,7 +9,7 @@ from ..errors import MaxStepsExceeded, MissingSuccessorError, add_path_segment, 
 from .context import HOOKS
 from .graph import label, visit_copy
 from .node import BaseNode, raise_needs_loop
-from .phases import ASYNC, Phase, default_phase
+from .phases import Plan, default_phase
 from .walk import batch_hooked, batch_hooked_async, orch_hooked, orch_hooked_async
 
 
@@ -107,58 +107,55 @@ class Flow(BaseNode):
             curr = visit_copy(self.get_next_node(curr, last_action))
         return last_action
 
-    def _run(self, shared: Any) -> Any:
-        if self._needs_loop:
-            raise_needs_loop(self)
-        p = self.prep(shared)
-        o = self._orch(shared)
-        return self.post(shared, p, o)
+    def _middle(self, shared: Any, prep_res: Any) -> Any:
+        return self._orch(shared)
 
-    async def _run_async(self, shared: Any) -> Any:
-        plan = self._active_plan()
-        p = await self._call_inline(plan.prep, shared)
-        o = await self._orch_async(shared)
-        return await self._call_inline(plan.post, shared, p, o)
-
-    async def _call_inline(self, phase: Phase, *args: Any) -> Any:
-        """prep/post of a flow touch ``shared``, so even sync ones run on the loop, never in a thread."""
-        name, kind = phase
-        result = getattr(self, name)(*args)
-        return await result if kind == ASYNC else result
+    async def _middle_async(self, shared: Any, prep_res: Any, plan: Plan) -> Any:
+        return await self._orch_async(shared)
 
 
 class BatchFlow(Flow):
     """Runs the whole flow once per item of ``prep``'s list, with params ``{**flow.params, **item}``."""
 
+    @staticmethod
+    def _prep_value(prep_res: Any) -> Any:
+        return prep_res or []
+
     def _run(self, shared: Any) -> Any:
         if self._needs_loop:
             raise_needs_loop(self)
-        items = self.prep(shared) or []
+        items = self._prep_value(self.prep(shared))
+        self._middle(shared, items)
+        return self.post(shared, items, None)
+
+    async def _run_async(self, shared: Any) -> Any:
+        plan = self._active_plan()
+        items = self._prep_value(await self._call_inline(plan.prep, shared))
+        await self._middle_async(shared, items, plan)
+        return await self._call_inline(plan.post, shared, items, None)
+
+    def _middle(self, shared: Any, items: Any) -> None:
         hooks = HOOKS.get()
         if hooks is not None:
             batch_hooked(self, items, hooks, lambda bp: self._orch(shared, {**self.params, **bp}), flow=True)
-            return self.post(shared, items, None)
+            return
         for i, item_params in enumerate(items):
             try:
                 self._orch(shared, {**self.params, **item_params})
             except Exception as exc:
                 add_path_segment(exc, describe_item(i, None, item_params))
                 raise
-        return self.post(shared, items, None)
 
-    async def _run_async(self, shared: Any) -> Any:
-        plan = self._active_plan()
-        items = await self._call_inline(plan.prep, shared) or []
+    async def _middle_async(self, shared: Any, items: Any, plan: Plan) -> None:
         hooks = HOOKS.get()
         if hooks is not None:
             await batch_hooked_async(
                 self, items, hooks, lambda bp: self._orch_async(shared, {**self.params, **bp}), flow=True
             )
-            return await self._call_inline(plan.post, shared, items, None)
+            return
         for i, item_params in enumerate(items):
             try:
                 await self._orch_async(shared, {**self.params, **item_params})
             except Exception as exc:
                 add_path_segment(exc, describe_item(i, None, item_params))
                 raise
-        return await self._call_inline(plan.post, shared, items, None)

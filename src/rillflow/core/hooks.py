@@ -50,6 +50,18 @@ class RunHooks:
         """A node (or nested flow) of a flow is about to run its ``prep``."""
 
     @noop
+    def on_prep_end(
+        self, *, node: BaseNode, path: Path, prep_res: Any, shared: Any, resumed: bool, **_: Any
+    ) -> None:
+        """The visit's ``prep`` returned ``prep_res`` (``resumed``: it came from the resume source and
+        prep did not run again). Only prep and post change ``shared``; between them the visit runs its
+        exec (a flow: its own nodes' visits)."""
+
+    @noop
+    def on_post_start(self, *, node: BaseNode, path: Path, exec_res: Any, shared: Any, **_: Any) -> None:
+        """The visit's ``post`` is about to run with ``exec_res``."""
+
+    @noop
     def on_node_end(
         self,
         *,
@@ -131,6 +143,11 @@ class ResumeSource:
     def finished_items(self, *, node: BaseNode, path: Path, **_: Any) -> Mapping[int, Any]:
         """Items of the batch at ``path`` already done in an earlier attempt: index -> result."""
         return {}
+
+    def prep_result(self, *, node: BaseNode, path: Path, **_: Any) -> tuple[bool, Any]:
+        """(True, prep_res) when the visit at ``path`` had finished its ``prep`` before the run stopped:
+        the visit continues with it (``shared`` already holds what prep changed)."""
+        return False, None
 
     def take_answer(self, *, path: Path, **_: Any) -> tuple[bool, Any]:
         """For ``node.interrupt()`` at ``path``: (True, answer) when resuming with an answer."""

@@ -13,20 +13,18 @@ import time
 import warnings
 from typing import Any, ClassVar, NoReturn
 
-from ..errors import AsyncNodeInSyncFlowError, Interrupt, add_path_segment, describe_item
+from ..errors import Interrupt, add_path_segment, describe_item
 from .context import HOOKS, PATH, RESUME
 from .graph import copies_plainly, label
+from .hooks import RunHooks
 from .phases import ASYNC, PHASE_ATTRS, SYNC, Phase, Plan, default_phase, resolve_plan
 from .runner import resume_node, resume_node_async, run_node, run_node_async
 from .stream import stream_node
-from .walk import batch_hooked, batch_hooked_async
+from .walk import Step, batch_hooked, batch_hooked_async, needs_loop_error
 
 
 def raise_needs_loop(node: BaseNode) -> NoReturn:
-    raise AsyncNodeInSyncFlowError(
-        f"{label(node)} is async and cannot run inside a sync Flow; "
-        "use AsyncFlow and `await flow.run_async(shared)` (or AsyncFlow.run(shared))"
-    )
+    raise needs_loop_error(node)
 
 
 class BaseNode:
@@ -127,32 +125,41 @@ class BaseNode:
                 return answer
         raise Interrupt(payload, PATH.get())
 
-    def _run_top(self, shared: Any) -> Any:
+    def _run_top(self, shared: Any, hooks: RunHooks | None = None) -> Any:
+        """Run as the top of a run; with ``hooks``, the visit reports its phases (see ``walk.Step``)."""
         if self.successors:
             warnings.warn("Node won't run successors. Use Flow.", stacklevel=3)
         try:
-            return self._run(shared)
+            return self._run(shared) if hooks is None else Step(hooks, (label(self),)).run(self, shared)
         except Exception as exc:
             add_path_segment(exc, label(self))
             raise
 
-    async def _run_top_async(self, shared: Any) -> Any:
+    async def _run_top_async(self, shared: Any, hooks: RunHooks | None = None) -> Any:
         if self.successors:
             warnings.warn("Node won't run successors. Use AsyncFlow.", stacklevel=3)
         try:
-            return await self._run_async(shared)
+            if hooks is None:
+                return await self._run_async(shared)
+            return await Step(hooks, (label(self),)).run_async(self, shared)
         except Exception as exc:
             add_path_segment(exc, label(self))
             raise
 
-    def _exec(self, prep_res: Any) -> Any:
+    # A visit is prep, then the middle (a node's exec, a flow's walk, a batch's items), then post.
+    @staticmethod
+    def _prep_value(prep_res: Any) -> Any:
+        """What the middle and post get from prep (batch flows make a list of it)."""
+        return prep_res
+
+    def _middle(self, shared: Any, prep_res: Any) -> Any:
         return self.exec(prep_res)
 
     def _run(self, shared: Any) -> Any:
         if self._needs_loop:
             raise_needs_loop(self)
         p = self.prep(shared)
-        e = self._exec(p)
+        e = self._middle(shared, p)
         return self.post(shared, p, e)
 
     def _active_plan(self) -> Plan:
@@ -166,14 +173,19 @@ class BaseNode:
         p = getattr(self, prep)(shared)
         if prep_kind == ASYNC:
             p = await p
-        e = await self._exec_stage_async(p, plan)
+        e = await self._middle_async(shared, p, plan)
         r = getattr(self, post)(shared, p, e)
         if post_kind == ASYNC:
             r = await r
         return r
 
-    async def _exec_stage_async(self, prep_res: Any, plan: Plan) -> Any:
+    async def _middle_async(self, shared: Any, prep_res: Any, plan: Plan) -> Any:
         return await self._call_async(plan.exec, prep_res)
+
+    async def _call_inline(self, phase: Phase, *args: Any) -> Any:
+        """Call prep or post from async code: on the loop, never in a thread (they touch ``shared``)."""
+        result = getattr(self, phase.name)(*args)
+        return await result if phase.kind == ASYNC else result
 
     async def _call_async(self, phase: Phase, *args: Any) -> Any:
         """Call a phase from async code: await a coroutine, send a user's sync method to a thread."""
@@ -282,7 +294,7 @@ class Node(BaseNode):
     def _gives_up(self, exc: Exception) -> bool:
         return self.cur_retry >= self.max_retries - 1 or not isinstance(exc, self.retry_on)
 
-    def _exec(self, prep_res: Any) -> Any:
+    def _middle(self, shared: Any, prep_res: Any) -> Any:
         if self.timeout is not None:
             warnings.warn(
                 f"{label(self)}: timeout is enforced only when the node runs on the event loop (run_async)",
@@ -333,15 +345,17 @@ class Node(BaseNode):
                 f"{label(self)}: exec attempt {self.cur_retry + 1} timed out after {seconds}s"
             ) from exc
 
-    async def _exec_stage_async(self, prep_res: Any, plan: Plan) -> Any:
+    async def _middle_async(self, shared: Any, prep_res: Any, plan: Plan) -> Any:
         return await self._exec_one_async(prep_res, plan)
 
 
 class BatchNode(Node):
     """``prep`` returns a list of items; ``exec`` (with its retries) runs once per item, in order."""
 
-    def _exec(self, items: Any) -> list[Any]:
-        exec_one = super()._exec
+    def _middle(self, shared: Any, items: Any) -> list[Any]:
+        def exec_one(item: Any) -> Any:
+            return Node._middle(self, shared, item)
+
         hooks = HOOKS.get()
         if hooks is not None:
             return batch_hooked(self, items or (), hooks, exec_one, flow=False)
@@ -354,7 +368,7 @@ class BatchNode(Node):
                 raise
         return results
 
-    async def _exec_stage_async(self, items: Any, plan: Plan) -> Any:
+    async def _middle_async(self, shared: Any, items: Any, plan: Plan) -> Any:
         hooks = HOOKS.get()
         if hooks is not None:
             return await batch_hooked_async(

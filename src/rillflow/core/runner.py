@@ -101,7 +101,7 @@ async def _run_hooked(
     try:
         hooks.on_run_start(node=node, path=path, shared=shared, run_id=run_id)
         try:
-            result = node._run_top(shared) if sync else await node._run_top_async(shared)
+            result = node._run_top(shared, hooks) if sync else await node._run_top_async(shared, hooks)
         except BaseException as exc:
             hooks.on_run_end(node=node, path=path, result=None, error=exc)
             raise

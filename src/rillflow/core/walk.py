@@ -11,11 +11,12 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from contextvars import Token
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..errors import FlowError, add_path_segment, describe_item
+from ..errors import AsyncNodeInSyncFlowError, FlowError, add_path_segment, describe_item
 from .bridge import run_inline
 from .context import PATH, RESUME, Path
 from .graph import graph_nodes, label, visit_copy
-from .hooks import RunHooks, overrides
+from .hooks import ResumeSource, RunHooks, overrides
+from .phases import ASYNC
 
 if TYPE_CHECKING:
     from .flow import Flow
@@ -23,6 +24,67 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 _now = time.perf_counter
+
+
+def needs_loop_error(node: BaseNode) -> AsyncNodeInSyncFlowError:
+    return AsyncNodeInSyncFlowError(
+        f"{label(node)} is async and cannot run inside a sync Flow; "
+        "use AsyncFlow and `await flow.run_async(shared)` (or AsyncFlow.run(shared))"
+    )
+
+
+class Step:
+    """Runs visits of nodes with hooks attached: each reports when its prep has ended and when its post
+    starts, and on a resume a visit whose prep already ran (its changes are in the restored ``shared``)
+    continues with the stored prep result instead of running prep again.
+
+    These are the points where a visit's changes to ``shared`` begin and end, which lets a durable run
+    save only what finished phases produced while other visits (parallel items) are still running.
+    """
+
+    __slots__ = ("path", "post_start", "prep_end", "source")
+
+    def __init__(self, hooks: RunHooks, path: Path, source: ResumeSource | None = None) -> None:
+        self.path, self.source = path, source if source is not None else RESUME.get()
+        self.prep_end = hooks.on_prep_end if overrides(hooks, "on_prep_end") else None
+        self.post_start = hooks.on_post_start if overrides(hooks, "on_post_start") else None
+
+    def _resumed_prep(self, node: BaseNode, path: Path) -> tuple[bool, Any]:
+        source = self.source
+        return (False, None) if source is None else source.prep_result(node=node, path=path)
+
+    def run(self, node: BaseNode, shared: Any, path: Path | None = None) -> Any:
+        """One visit, as ``node._run``."""
+        if node._needs_loop:
+            raise needs_loop_error(node)
+        path = path or self.path
+        resumed, p = self._resumed_prep(node, path)
+        if not resumed:
+            p = node._prep_value(node.prep(shared))
+        if self.prep_end is not None:
+            self.prep_end(node=node, path=path, prep_res=p, shared=shared, resumed=resumed)
+        e = node._middle(shared, p)
+        if self.post_start is not None:
+            self.post_start(node=node, path=path, exec_res=e, shared=shared)
+        return node.post(shared, p, e)
+
+    async def run_async(self, node: BaseNode, shared: Any, path: Path | None = None) -> Any:
+        """One visit, as ``node._run_async``."""
+        path = path or self.path
+        plan = node._active_plan()
+        resumed, p = self._resumed_prep(node, path)
+        if not resumed:
+            p = getattr(node, plan.prep.name)(shared)
+            if plan.prep.kind == ASYNC:
+                p = await p
+            p = node._prep_value(p)
+        if self.prep_end is not None:
+            self.prep_end(node=node, path=path, prep_res=p, shared=shared, resumed=resumed)
+        e = await node._middle_async(shared, p, plan)
+        if self.post_start is not None:
+            self.post_start(node=node, path=path, exec_res=e, shared=shared)
+        r = getattr(node, plan.post.name)(shared, p, e)
+        return await r if plan.post.kind == ASYNC else r
 
 
 class Walk:
@@ -34,7 +96,7 @@ class Walk:
 
     __slots__ = (
         "flow", "keys", "max_steps", "node_end", "node_path", "node_start", "params", "path", "paths",
-        "shared", "started", "step", "steps", "template", "token",
+        "shared", "started", "step", "steps", "template", "token", "visit",
     )  # fmt: skip
 
     def __init__(self, flow: Flow, shared: Any, params: dict[str, Any] | None, hooks: RunHooks) -> None:
@@ -50,6 +112,7 @@ class Walk:
         self.template: BaseNode | None = flow.start_node
         self.steps, self.max_steps = 0, flow.max_steps
         source = RESUME.get()
+        self.visit = Step(hooks, self.path, source)
         resume = None if source is None else source.resume_point(flow=flow, path=self.path)
         if resume is not None:
             if resume.node_key not in nodes:
@@ -109,7 +172,7 @@ def orch_hooked(flow: Flow, shared: Any, params: dict[str, Any] | None, hooks: R
     while curr is not None:
         walk.enter(curr)
         try:
-            last_action = curr._run(shared)
+            last_action = walk.visit.run(curr, shared, walk.node_path)
         except BaseException as exc:
             walk.fail(curr, exc)
             raise
@@ -123,7 +186,7 @@ async def orch_hooked_async(flow: Flow, shared: Any, params: dict[str, Any] | No
     while curr is not None:
         walk.enter(curr)
         try:
-            last_action = await curr._run_async(shared)
+            last_action = await walk.visit.run_async(curr, shared, walk.node_path)
         except BaseException as exc:
             walk.fail(curr, exc)
             raise

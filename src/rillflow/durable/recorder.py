@@ -1,4 +1,11 @@
-"""What a durable run records as it goes: positions, finished items and ``shared`` changes."""
+"""What a durable run records as it goes: positions, finished items and ``shared`` changes.
+
+A save holds only what finished phases produced. Only ``prep`` and ``post`` change ``shared``; a visit past
+its prep (in its ``exec``, or a nested flow walking its nodes) is saved with its prep result, so a resume
+continues it from there instead of running prep again. While any visit is inside a prep or post (an
+``async`` one that awaits, in a parallel batch), ``shared`` holds half of its changes: a save that falls
+then is deferred until no visit is, and a run that stops then keeps its last consistent save.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +18,21 @@ from ..core.hooks import RunHooks
 from ..core.node import BaseNode
 from .checkpointer import Key, Progress, RunStatus
 from .diff import SharedTracker, dump_value
-from .errors import CheckpointMismatchError
+from .errors import CheckpointMismatchError, SerializationError
 from .saver import Saver
 from .serialize import Serializer
-from .state import ITEM, POSITION, SHARED, TOTAL, RunState, item_key, path_key, position_value
+from .state import ITEM, POSITION, PREPPED, SHARED, TOTAL, RunState, item_key, path_key, position_value
+
+PREP, EXEC, POST, UNSAVEABLE = "prep", "exec", "post", "unsaveable"
+
+
+class Visit:
+    """A node visit in flight: its phase, its prep result, and whether that is saved."""
+
+    __slots__ = ("phase", "prep_res", "saved")
+
+    def __init__(self, phase: str, prep_res: Any = None, saved: bool = False) -> None:
+        self.phase, self.prep_res, self.saved = phase, prep_res, saved
 
 
 class DurableHooks(RunHooks):
@@ -36,6 +54,11 @@ class DurableHooks(RunHooks):
         self.state = state or RunState()
         self.steps = steps
         self._pending: dict[Key, bytes | None] = {}
+        self._visits: dict[Path, Visit] = {}
+        self._busy = 0  # visits inside a prep or post, or past prep with a result that cannot be saved
+        self._unsaved: set[Path] = set()  # visits past prep whose prep result is not saved yet
+        self._tainted = False  # a visit stopped inside a prep or post: `shared` is not consistent
+        self._deferred = False  # a save with `shared` is waiting for the busy visits
 
     # --- recording ------------------------------------------------------------------------------
     def on_step(self, *, path: Path, next_key: str | None, steps: int, **_: Any) -> None:
@@ -51,10 +74,45 @@ class DurableHooks(RunHooks):
         if self.saver.per_step:
             self._save(with_shared=True)
 
+    def on_node_start(self, *, path: Path, **_: Any) -> None:
+        self._visits[path] = Visit(PREP)
+        self._busy += 1
+
+    def on_prep_end(self, *, path: Path, prep_res: Any, resumed: bool = False, **_: Any) -> None:
+        visit = self._visits.get(path)
+        if visit is None:  # the run's top node has no node_start
+            visit = self._visits[path] = Visit(EXEC)
+        elif visit.phase == PREP:
+            self._busy -= 1
+        visit.phase, visit.prep_res, visit.saved = EXEC, prep_res, resumed
+        if not resumed:
+            self._unsaved.add(path)
+        self._save_if_deferred()
+
+    def on_post_start(self, *, path: Path, **_: Any) -> None:
+        visit = self._visits.get(path)
+        if visit is not None and visit.phase == EXEC:
+            visit.phase = POST
+            self._busy += 1
+            self._unsaved.discard(path)
+
     def on_node_end(self, *, node: BaseNode, path: Path, error: BaseException | None, **_: Any) -> None:
+        visit = self._visits.get(path)
+        if visit is not None and not (error is not None and visit.phase == EXEC):
+            # (A visit stopped in its exec stays: its prep's changes are in `shared`, and a resume
+            # continues it at its exec with the saved prep result.)
+            del self._visits[path]
+            if visit.phase != EXEC:
+                self._busy -= 1
+            self._unsaved.discard(path)
+            if error is not None:
+                self._tainted = True  # stopped inside prep or post: `shared` holds half of its changes
+            elif visit.saved:
+                self._pending[(PREPPED, path_key(path))] = None
         if error is None and (isinstance(node, Flow) or path in self.state.totals):
             for key in self.state.drop_below(path):  # its items and inner positions are done with
                 self._pending[key] = None
+        self._save_if_deferred()
 
     def on_items(self, *, path: Path, total: int, **_: Any) -> None:
         before = self.state.totals.get(path)
@@ -83,6 +141,24 @@ class DurableHooks(RunHooks):
             self._save(with_shared=is_flow)  # a batch node's exec cannot change `shared`
 
     # --- saving ---------------------------------------------------------------------------------
+    def _consistent(self) -> bool:
+        """True when ``shared`` holds whole phases only, with every visit past prep saveable."""
+        if self._busy or self._tainted:
+            return False
+        for path in list(self._unsaved):
+            visit = self._visits[path]
+            try:
+                data = dump_value(self.serializer, visit.prep_res, f"the prep result of {' > '.join(path)}")
+            except SerializationError:
+                self._unsaved.discard(path)
+                visit.phase = UNSAVEABLE  # busy until it ends: `shared` cannot be saved without it
+                self._busy += 1
+                return False
+            self._pending[(PREPPED, path_key(path))] = data
+            visit.saved = True
+        self._unsaved.clear()
+        return True
+
     def _take_changes(self, with_shared: bool) -> dict[Key, bytes | None]:
         if with_shared:
             for key, value in self.tracker.changes(self.shared).items():
@@ -91,8 +167,17 @@ class DurableHooks(RunHooks):
         return changes
 
     def _save(self, with_shared: bool) -> None:
+        with_shared = with_shared or self._deferred
+        if with_shared and not self._consistent():
+            self._deferred = True  # saved with the first phase end that leaves `shared` whole
+            return
+        self._deferred = False
         changes = self._take_changes(with_shared)
         self.saver.save(changes, Progress("running", self.steps, time.time()))
+
+    def _save_if_deferred(self) -> None:
+        if self._deferred and self.saver.per_step:
+            self._save(with_shared=True)
 
     def finish(
         self,
@@ -105,7 +190,10 @@ class DurableHooks(RunHooks):
         with_state: bool = True,
     ) -> None:
         """The run's last save. ``with_state=False`` saves only the status (its state could not be
-        serialized, so the last consistent checkpoint stays as it is)."""
+        serialized, so the last consistent checkpoint stays as it is); so does a run that stopped with
+        a visit inside a prep or post (``shared`` holds half of its changes)."""
+        if with_state and status != "done" and not self._consistent():
+            with_state = False
         changes = self._take_changes(with_shared=True) if with_state else {}
         progress = Progress(status, self.steps, time.time(), error, pause_path, payload, result)
         self.saver.finish(changes, progress)

@@ -22,6 +22,7 @@ class CheckpointResume(ResumeSource):
         self.run_id, self.serializer = run_id, serializer
         self._resume = dict(state.positions)
         self._finished = {p: dict(items) for p, items in state.items.items()}
+        self._prepped = dict(state.prepped)
         self._answer = answer
 
     def resume_point(self, *, path: Path, **_: Any) -> ResumePoint | None:
@@ -40,6 +41,13 @@ class CheckpointResume(ResumeSource):
             i: decode(data, loads, f"the result of item {i} of {where}", self.run_id)
             for i, data in done.items()
         }
+
+    def prep_result(self, *, path: Path, **_: Any) -> tuple[bool, Any]:
+        data = self._prepped.pop(path, None) if self._prepped else None
+        if data is None:
+            return False, None
+        what = f"the prep result of {' > '.join(path)}"
+        return True, decode(data, self.serializer.loads, what, self.run_id)
 
     def take_answer(self, *, path: Path, **_: Any) -> tuple[bool, Any]:
         if self._answer is not None and self._answer[0] == path:

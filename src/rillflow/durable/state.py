@@ -16,7 +16,7 @@ from ..core.context import Path
 from .checkpointer import Key
 from .errors import CorruptCheckpointError
 
-SHARED, POSITION, TOTAL, ITEM = "s", "p", "n", "i"
+SHARED, POSITION, TOTAL, ITEM, PREPPED = "s", "p", "n", "i", "r"
 
 
 @functools.lru_cache(maxsize=4096)
@@ -36,6 +36,8 @@ class RunState:
     positions: dict[Path, tuple[str, int]] = field(default_factory=dict)
     totals: dict[Path, int] = field(default_factory=dict)
     items: dict[Path, dict[int, bytes]] = field(default_factory=dict)
+    #: visits that were past their prep when saved: path -> serialized prep result
+    prepped: dict[Path, bytes] = field(default_factory=dict)
 
     def drop_below(self, path: Path) -> list[Key]:
         """Forget everything at ``path`` and under it (the node finished); returns the deleted keys."""
@@ -67,6 +69,8 @@ def split_entries(entries: Mapping[Key, bytes], run_id: str) -> tuple[dict[str, 
             elif ns == ITEM:
                 *path, index = json.loads(key)
                 state.items.setdefault(tuple(path), {})[int(index)] = value
+            elif ns == PREPPED:
+                state.prepped[_path(key)] = value
             else:
                 raise ValueError(f"unknown entry kind {ns!r}")
         except (ValueError, TypeError) as exc:
