@@ -12,6 +12,7 @@ from ..hooks import Path, ResumePoint, RunHooks
 from .checkpointer import Key, Progress, RunStatus
 from .diff import SharedTracker, dump_value
 from .errors import CheckpointMismatchError
+from .lease import Lease
 from .saver import Saver
 from .serialize import Serializer
 from .state import ITEM, POSITION, SHARED, TOTAL, RunState, decode, item_key, path_key, position_value
@@ -32,8 +33,10 @@ class DurableHooks(RunHooks):
         state: RunState | None = None,
         steps: int = 0,
         answer: tuple[Path, Any] | None = None,
+        lease: Lease | None = None,
     ) -> None:
         self.run_id, self.shared, self.serializer = run_id, shared, serializer
+        self.lease = lease
         self.tracker, self.saver = tracker, saver
         self.state = state or RunState()
         self.steps = steps
@@ -122,7 +125,12 @@ class DurableHooks(RunHooks):
         changes, self._pending = self._pending, {}
         return changes
 
+    def _check_lease(self) -> None:
+        if self.lease is not None and self.lease.lost is not None:
+            raise self.lease.lost  # another process runs this run now: saving would mix two runs
+
     def _save(self, with_shared: bool) -> None:
+        self._check_lease()
         changes = self._take_changes(with_shared)
         self.saver.save(changes, Progress("running", self.steps, time.time()))
 
@@ -137,7 +145,10 @@ class DurableHooks(RunHooks):
         with_state: bool = True,
     ) -> None:
         """The run's last save. ``with_state=False`` saves only the status (its state could not be
-        serialized, so the last consistent checkpoint stays as it is)."""
+        serialized, so the last consistent checkpoint stays as it is). Nothing is written once the
+        lease is lost: the run belongs to another process then."""
+        if self.lease is not None and self.lease.lost is not None:
+            return
         changes = self._take_changes(with_shared=True) if with_state else {}
         progress = Progress(status, self.steps, time.time(), error, pause_path, payload, result)
         self.saver.finish(changes, progress)

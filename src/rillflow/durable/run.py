@@ -61,20 +61,26 @@ def _drive(node: BaseNode, session: Session) -> Done | Paused:
     from .._options import run_hooked
 
     try:
-        result = run_hooked(node, session.shared, session.hooks)
-    except BaseException as exc:
-        return session.stop(exc)
-    return session.done(result)
+        try:
+            result = run_hooked(node, session.shared, session.hooks)
+        except BaseException as exc:
+            return session.stop(exc)
+        return session.done(result)
+    finally:
+        session.lease.release()
 
 
 async def _drive_async(node: BaseNode, session: Session) -> Done | Paused:
     from .._options import run_hooked_async
 
     try:
-        result = await run_hooked_async(node, session.shared, session.hooks)
-    except BaseException as exc:
-        return session.stop(exc)
-    return session.done(result)
+        try:
+            result = await run_hooked_async(node, session.shared, session.hooks)
+        except BaseException as exc:
+            return session.stop(exc)
+        return session.done(result)
+    finally:
+        session.lease.release()
 
 
 def _needs_loop(node: BaseNode) -> bool:

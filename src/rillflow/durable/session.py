@@ -15,6 +15,7 @@ from .checkpointer import Checkpointer, Progress, RunRecord
 from .diff import SharedTracker, dump_value
 from .errors import DurableError, SerializationError
 from .hooks import DurableHooks
+from .lease import Lease
 from .results import Done, Paused
 from .saver import Durability, check_durability, make_saver
 from .serialize import JSONSerializer, Serializer, serializer_for
@@ -45,6 +46,7 @@ class Session:
     checkpointer: Checkpointer
     durable: DurableHooks
     hooks: RunHooks  # the durable hooks plus the caller's
+    lease: Lease
 
     @classmethod
     def start(
@@ -72,9 +74,11 @@ class Session:
         )  # fmt: skip
         check_durability(durability)
         checkpointer.create(record, {(SHARED, k): v for k, v in base.items() if v is not None})
+        lease = Lease(checkpointer, run_id)
+        lease.claim()
         saver = make_saver(durability, checkpointer, run_id)
-        durable = DurableHooks(run_id, shared, serializer, tracker, saver)
-        return cls(run_id, shared, serializer, checkpointer, durable, _with(durable, hooks))
+        durable = DurableHooks(run_id, shared, serializer, tracker, saver, lease=lease)
+        return cls(run_id, shared, serializer, checkpointer, durable, _with(durable, hooks), lease)
 
     @classmethod
     def resume(
@@ -90,6 +94,30 @@ class Session:
     ) -> Session | Done:
         """Load a stored run, check it fits ``node``, restore ``shared``; a finished run is just returned."""
         checkpointer = _required(checkpointer)
+        check_durability(durability)
+        lease = Lease(checkpointer, run_id)
+        lease.claim()  # before loading: what we load must not change under us
+        try:
+            session = cls._resumed(node, run_id, answer, lease, hooks, checkpointer, durability, serializer)
+        except BaseException:
+            lease.release()
+            raise
+        if isinstance(session, Done):
+            lease.release()
+        return session
+
+    @classmethod
+    def _resumed(
+        cls,
+        node: BaseNode,
+        run_id: str,
+        answer: Any,
+        lease: Lease,
+        hooks: RunHooks | None,
+        checkpointer: Checkpointer,
+        durability: Durability,
+        serializer: Serializer | None,
+    ) -> Session | Done:
         stored = checkpointer.load(run_id)
         record, progress = stored.record, stored.record.progress
         serializer = serializer_for(record.serializer, serializer)
@@ -112,15 +140,15 @@ class Session:
         if record.params is not None:
             node.set_params(decode(record.params, serializer.loads, "the flow's params", run_id))
         pause = (progress.pause_path or (), answer) if progress.status == "paused" else None
-        check_durability(durability)
         tracker = SharedTracker(serializer)
         tracker.restore(saved, shared)
         checkpointer.write(run_id, {}, Progress("running", progress.steps))
         saver = make_saver(durability, checkpointer, run_id)
         durable = DurableHooks(
-            run_id, shared, serializer, tracker, saver, state=state, steps=progress.steps, answer=pause
-        )
-        return cls(run_id, shared, serializer, checkpointer, durable, _with(durable, hooks))
+            run_id, shared, serializer, tracker, saver, state=state, steps=progress.steps, answer=pause,
+            lease=lease,
+        )  # fmt: skip
+        return cls(run_id, shared, serializer, checkpointer, durable, _with(durable, hooks), lease)
 
     def done(self, result: Any) -> Done:
         try:
