@@ -6,7 +6,8 @@ or None to delete), so storage holds the run's current state, never a copy per s
 ``"s"`` one top-level key of ``shared``, ``"p"`` the position of one (nested) flow, ``"n"`` the item
 count of a batch, ``"h"`` the fingerprints of a batch's items, ``"i"`` one finished batch item, ``"a"``
 an answer given to a paused node, kept until that node finishes. Besides, a run has a lease (owner and
-expiry) so that only one process runs it at a time (:meth:`Checkpointer.claim`). Backends: :class:`~rillflow.durable.SQLiteCheckpointer`
+expiry) so that only one process runs it at a time (:meth:`Checkpointer.claim`).
+Backends: :class:`~rillflow.durable.SQLiteCheckpointer`
 (the embedded default), :class:`~rillflow.durable.MemoryCheckpointer` (tests); a PostgreSQL one needs
 only these methods.
 """

@@ -45,7 +45,7 @@ class Lease:
             except (RunBusyError, RunNotFoundError) as exc:  # taken over (we stalled past expiry), deleted
                 self.lost = exc
                 return
-            except Exception:  # noqa: S112 - a busy or unreachable store: try again at the next tick
+            except Exception:  # a busy or unreachable store: try again at the next tick
                 continue
 
     def release(self) -> None:
