@@ -97,8 +97,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.db:
         from .events import new_run_id
 
-        options["checkpointer"] = _checkpointer(args.db)
         options["run_id"] = args.run_id or new_run_id()
+        options["checkpointer"] = _new_run_store(args.db, options["run_id"])
     if args.stream:
         failed = asyncio.run(_stream(flow, shared, options, as_json=args.json))
     else:
@@ -209,15 +209,37 @@ def _durable() -> Any:
     return durable
 
 
-def _checkpointer(path: str) -> Any:
-    return _durable().SQLiteCheckpointer(path)
+def _checkpointer(path: str, **options: Any) -> Any:
+    return _durable().SQLiteCheckpointer(path, **options)
+
+
+def _new_run_store(path: str, run_id: str) -> Any:
+    """The checkpoint file for a new run, checked before the run starts: a file that is not a checkpoint
+    database, or a run id already stored there, is a usage error (exit 2), not a failed run."""
+    durable = _durable()
+    store = _checkpointer(path)
+    try:
+        info = store.get(run_id)
+    except durable.RunNotFoundError:
+        return store
+    except durable.DurableError as exc:
+        store.close()
+        raise CommandError(str(exc)) from exc
+    store.close()
+    raise CommandError(
+        f"a run with id {run_id!r} already exists in {path} (status {info.status}): continue it with "
+        f"`rillflow resume MODULE:FLOW {run_id} --db {path}`, or choose another --run-id"
+    )
 
 
 def _runs(args: argparse.Namespace) -> int:
     if not os.path.exists(args.db):
         raise CommandError(f"no checkpoint file {args.db!r} (give its path with --db)")
-    with _checkpointer(args.db) as store:
-        runs = store.list_runs(args.status)
+    try:
+        with _checkpointer(args.db, readonly=True) as store:  # listing needs no write access
+            runs = store.list_runs(args.status)
+    except _durable().DurableError as exc:
+        raise CommandError(str(exc)) from exc
     if not runs:
         print("no runs")
         return 0
@@ -234,7 +256,7 @@ def _resume(args: argparse.Namespace) -> int:
 
     flow: Any = load_target(args.target)
     answer = None if args.answer is None else read_json_value(args.answer, "--answer")
-    store = _checkpointer(args.db)
+    store = _checkpointer(args.db, create=False)  # a mistyped --db is an error, not a new empty file
     try:
         if isinstance(flow, AsyncNode):
             result = asyncio.run(flow.resume_async(args.run_id, answer, checkpointer=store))

@@ -18,7 +18,6 @@ import importlib
 import json
 import pickle
 import uuid
-import zoneinfo
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path, PurePath
@@ -256,6 +255,8 @@ def _unclock(kind: type[dt.datetime] | type[dt.time]) -> Callable[[Any], Any]:
         text, key, fold = v
         value = kind.fromisoformat(text)
         if key is not None:
+            import zoneinfo  # only here: importing it loads sysconfig data, which a plain run never needs
+
             value = value.replace(tzinfo=zoneinfo.ZoneInfo(key))
         return value.replace(fold=fold)
 

@@ -162,9 +162,20 @@ class SQLiteCheckpointer(Checkpointer):
                     f"no checkpoint database {self.path} (check the path; it is created only when a run "
                     "is started)"
                 )
-        target, uri = self.path, False
-        if self.readonly and not memory:
-            target, uri = f"{Path(self.path).resolve().as_uri()}?mode=ro", True
+        if not self.readonly or memory:
+            return self._sqlite(self.path)
+        uri = f"{Path(self.path).resolve().as_uri()}?mode=ro"
+        conn = self._sqlite(uri, uri=True)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError:
+            # A WAL file needs its shared-memory file, which a read-only directory cannot hold: read the
+            # file as it is on disk (commits still in someone's -wal file are not seen).
+            conn.close()
+            conn = self._sqlite(uri + "&immutable=1", uri=True)
+        return conn
+
+    def _sqlite(self, target: str, *, uri: bool = False) -> sqlite3.Connection:
         return sqlite3.connect(
             target, timeout=self.timeout, isolation_level=None, check_same_thread=False, uri=uri
         )
