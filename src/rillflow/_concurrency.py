@@ -49,7 +49,7 @@ async def run_items(
     total = len(items)
     hooks = _HOOKS.get() if node is not None else None
     tracker = (
-        ItemRun(node, hooks, total, report_results=not is_flow, show_item=is_flow)
+        ItemRun(node, hooks, items, report_results=not is_flow, show_item=is_flow)
         if hooks is not None and node is not None
         else None
     )

@@ -6,7 +6,7 @@ Kept apart from the plain loops in ``_flow.py`` so that a run without hooks pays
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from contextvars import Token
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -115,11 +115,18 @@ class ItemRun:
     __slots__ = ("done", "hooks", "node", "path", "report_results", "show_item", "total")
 
     def __init__(
-        self, node: BaseNode, hooks: RunHooks, total: int, *, report_results: bool, show_item: bool = False
+        self,
+        node: BaseNode,
+        hooks: RunHooks,
+        items: Sequence[Any],
+        *,
+        report_results: bool,
+        show_item: bool = False,
     ) -> None:
-        self.node, self.hooks, self.path, self.total = node, hooks, _PATH.get(), total
+        self.node, self.hooks, self.path, self.total = node, hooks, _PATH.get(), len(items)
         self.report_results, self.show_item = report_results, show_item
-        hooks.on_items(node, self.path, total)
+        hooks.on_items(node, self.path, self.total)
+        hooks.check_items(node, self.path, items)
         self.done = hooks.finished_items(node, self.path)
 
     def start(self, index: int) -> Token[Path]:
@@ -194,7 +201,7 @@ async def batch_hooked_async(
     flow: bool,
 ) -> list[Any]:
     seq = list(items)
-    run = ItemRun(node, hooks, len(seq), report_results=not flow, show_item=flow)
+    run = ItemRun(node, hooks, seq, report_results=not flow, show_item=flow)
     results = []
     for index, item in enumerate(seq):
         if index in run.done:

@@ -84,6 +84,9 @@ class RunHooks:
     def on_items(self, node: BaseNode, path: Path, total: int) -> None:
         """A batch node or batch flow is about to run ``total`` items."""
 
+    def check_items(self, node: BaseNode, path: Path, items: Sequence[Any]) -> None:
+        """The items themselves, before any runs (durable runs check a resume gets the same ones)."""
+
     def on_item_start(self, node: BaseNode, path: Path, index: int) -> None: ...
     def on_item_end(
         self, node: BaseNode, path: Path, index: int, result: Any, error: BaseException | None
@@ -148,6 +151,10 @@ class MultiHooks(RunHooks):
     def on_items(self, node: BaseNode, path: Path, total: int) -> None:
         for h in self.hooks:
             h.on_items(node, path, total)
+
+    def check_items(self, node: BaseNode, path: Path, items: Sequence[Any]) -> None:
+        for h in self.hooks:
+            h.check_items(node, path, items)
 
     def on_item_start(self, node: BaseNode, path: Path, index: int) -> None:
         for h in self.hooks:

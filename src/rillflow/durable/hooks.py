@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .._flow import Flow
@@ -15,7 +17,19 @@ from .errors import CheckpointMismatchError
 from .lease import Lease
 from .saver import Saver
 from .serialize import Serializer
-from .state import ITEM, POSITION, SHARED, TOTAL, RunState, decode, item_key, path_key, position_value
+from .state import (
+    ANSWER,
+    HASHES,
+    ITEM,
+    POSITION,
+    SHARED,
+    TOTAL,
+    RunState,
+    decode,
+    item_key,
+    path_key,
+    position_value,
+)
 
 
 class DurableHooks(RunHooks):
@@ -32,7 +46,6 @@ class DurableHooks(RunHooks):
         *,
         state: RunState | None = None,
         steps: int = 0,
-        answer: tuple[Path, Any] | None = None,
         lease: Lease | None = None,
     ) -> None:
         self.run_id, self.shared, self.serializer = run_id, shared, serializer
@@ -43,7 +56,7 @@ class DurableHooks(RunHooks):
         # What a resume still has to answer: positions and finished items as loaded, each taken once.
         self._resume = dict(self.state.positions)
         self._finished = {p: dict(items) for p, items in self.state.items.items()}
-        self._answer = answer
+        self._answered: set[Path] = set()  # each stored answer is given once per process
         self._pending: dict[Key, bytes | None] = {}
 
     # --- steering -------------------------------------------------------------------------------
@@ -65,10 +78,16 @@ class DurableHooks(RunHooks):
         }
 
     def take_answer(self, path: Path) -> tuple[bool, Any]:
-        if self._answer is not None and self._answer[0] == path:
-            answer, self._answer = self._answer[1], None
-            return True, answer
-        return False, None
+        data = self.state.answers.get(path) if self.state.answers else None
+        if data is None or path in self._answered:
+            return False, None
+        self._answered.add(path)
+        return True, decode(data, self.serializer.loads, f"the answer for {' > '.join(path)}", self.run_id)
+
+    def _answer_used(self, path: Path) -> None:
+        """The node (or item) at ``path`` finished: its stored answer is spent; dropped with the next save."""
+        if self.state.answers.pop(path, None) is not None:
+            self._pending[(ANSWER, path_key(path))] = None
 
     # --- recording ------------------------------------------------------------------------------
     def on_step(self, flow: Flow, path: Path, next_key: str | None, steps: int, shared: Any) -> None:
@@ -87,7 +106,11 @@ class DurableHooks(RunHooks):
     def on_node_end(
         self, node: BaseNode, path: Path, action: Any, error: BaseException | None, duration: float
     ) -> None:
-        if error is None and (isinstance(node, Flow) or path in self.state.totals):
+        if error is not None:
+            return
+        if self.state.answers:
+            self._answer_used(path)
+        if isinstance(node, Flow) or path in self.state.totals:
             for key in self.state.drop_below(path):  # its items and inner positions are done with
                 self._pending[key] = None
 
@@ -101,11 +124,39 @@ class DurableHooks(RunHooks):
         self.state.totals[path] = total
         self._pending[(TOTAL, path_key(path))] = str(total).encode()
 
+    def check_items(self, node: BaseNode, path: Path, items: Sequence[Any]) -> None:
+        """Refuse to reuse finished items' results when the items themselves changed since the save."""
+        now = [self._item_hash(item) for item in items]
+        before = self.state.hashes.get(path)
+        finished = self._finished.get(path)
+        if before and finished:
+            changed = sorted(
+                i for i in finished if i >= len(now) or (before[i] and now[i] and before[i] != now[i])
+            )
+            if changed:
+                raise CheckpointMismatchError(
+                    f"{' > '.join(path)}: item {changed[0]} is not the item that finished before run "
+                    f"{self.run_id!r} was saved ({len(changed)} finished item(s) changed): its prep must "
+                    "return the same items on resume; delete the run to start it over"
+                )
+        self.state.hashes[path] = now
+        self._pending[(HASHES, path_key(path))] = json.dumps(now).encode()
+
+    def _item_hash(self, item: Any) -> str:
+        """A short fingerprint of the item's saved form; "" (not checked) for items that cannot be saved."""
+        try:
+            data = self.serializer.dumps(item)
+        except Exception:
+            return ""
+        return hashlib.blake2b(data, digest_size=8).hexdigest()
+
     def on_item_end(
         self, node: BaseNode, path: Path, index: int, result: Any, error: BaseException | None
     ) -> None:
         if error is not None:
             return
+        if self.state.answers:
+            self._answer_used((*path, f"#{index}"))
         is_flow = isinstance(node, Flow)
         if is_flow:
             data = b""
@@ -149,6 +200,9 @@ class DurableHooks(RunHooks):
         lease is lost: the run belongs to another process then."""
         if self.lease is not None and self.lease.lost is not None:
             return
+        if status == "done":  # answers no node used (it was left by another branch): nothing needs them
+            for path in list(self.state.answers):
+                self._answer_used(path)
         changes = self._take_changes(with_shared=True) if with_state else {}
         progress = Progress(status, self.steps, time.time(), error, pause_path, payload, result)
         self.saver.finish(changes, progress)

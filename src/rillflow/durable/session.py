@@ -11,7 +11,7 @@ from typing import Any, TypedDict
 from .._node import BaseNode, label
 from ..errors import Interrupt
 from ..hooks import MultiHooks, RunHooks
-from .checkpointer import Checkpointer, Progress, RunRecord
+from .checkpointer import Checkpointer, Key, Progress, RunRecord
 from .diff import SharedTracker, dump_value
 from .errors import DurableError, SerializationError
 from .hooks import DurableHooks
@@ -20,7 +20,7 @@ from .results import Done, Paused
 from .saver import Durability, check_durability, make_saver
 from .serialize import JSONSerializer, Serializer, serializer_for
 from .shape import check_same_shape, describe, fingerprint
-from .state import SHARED, decode, split_entries
+from .state import ANSWER, SHARED, decode, path_key, split_entries
 
 
 class ResumeOptions(TypedDict, total=False):
@@ -139,15 +139,20 @@ class Session:
             )
         if record.params is not None:
             node.set_params(decode(record.params, serializer.loads, "the flow's params", run_id))
-        pause = (progress.pause_path or (), answer) if progress.status == "paused" else None
+        changes: dict[Key, bytes | None] = {}
+        if progress.status == "paused":
+            # Stored with the status change and kept until the paused node finishes, so a crash before
+            # then does not lose it: the next resume gives it to the node again.
+            where = progress.pause_path or ()
+            state.answers[where] = dump_value(serializer, answer, f"the answer for {' > '.join(where)}")
+            changes[(ANSWER, path_key(where))] = state.answers[where]
         tracker = SharedTracker(serializer)
         tracker.restore(saved, shared)
-        checkpointer.write(run_id, {}, Progress("running", progress.steps))
+        checkpointer.write(run_id, changes, Progress("running", progress.steps))
         saver = make_saver(durability, checkpointer, run_id)
         durable = DurableHooks(
-            run_id, shared, serializer, tracker, saver, state=state, steps=progress.steps, answer=pause,
-            lease=lease,
-        )  # fmt: skip
+            run_id, shared, serializer, tracker, saver, state=state, steps=progress.steps, lease=lease
+        )
         return cls(run_id, shared, serializer, checkpointer, durable, _with(durable, hooks), lease)
 
     def done(self, result: Any) -> Done:
