@@ -3,7 +3,8 @@
     python crash_worker.py batch|loop DB RUN_ID MARKERS [DURABILITY]
 
 Starts the run, or resumes it if the database has it. Each item (or loop step) appends "S <n>" to the
-MARKERS file when its body starts, with an unbuffered write that survives the kill.
+MARKERS file when its body starts ("F <n>" when a batch item finishes), with an unbuffered write that
+survives the kill.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class Work(AsyncNode):
 
     async def post_async(self, shared: dict[str, Any], i: int, square: int) -> None:
         shared["results"][str(i)] = square  # items write to one result map in `shared`
+        os.write(_marks, f"F {i}\n".encode())  # finished: the item's save comes right after
 
 
 class Items(AsyncParallelBatchFlow):
