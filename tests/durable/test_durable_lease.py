@@ -209,3 +209,29 @@ def test_two_threads_racing_for_one_lease_get_it_once(tmp_path: Path) -> None:
     assert len(won) == 1
     for store in [cp, *others]:
         store.close()
+
+
+class Stall(Node):
+    """Another process takes the lease while this node runs (as if this one had been suspended)."""
+
+    checkpointer: MemoryCheckpointer
+
+    def exec(self, prep_res: Any) -> None:
+        self.checkpointer._leases["stolen"] = ("thief", time.time() + 60)
+        time.sleep(10 * self.checkpointer.lease_ttl)  # the renewal thread finds the lease taken
+
+    def post(self, shared: dict[str, Any], prep_res: Any, exec_res: Any) -> None:
+        shared["stalled"] = True
+
+
+def test_a_run_that_lost_its_lease_saves_nothing_more() -> None:
+    cp = MemoryCheckpointer(lease_ttl=0.1)
+    Stall.checkpointer = cp
+    stall = Stall()
+    stall >> Node()
+    with pytest.raises(RunBusyError, match="being run by thief"):
+        Flow(start=stall).run({"n": 1}, run_id="stolen", checkpointer=cp)
+    stored = cp.load("stolen")
+    assert stored.record.progress.status == "running" and stored.record.progress.steps == 0
+    assert ("s", "stalled") not in stored.entries  # the new owner's state is not overwritten
+    assert cp._leases["stolen"][0] == "thief"

@@ -197,9 +197,8 @@ class DurableHooks(RunHooks):
     ) -> None:
         """The run's last save. ``with_state=False`` saves only the status (its state could not be
         serialized, so the last consistent checkpoint stays as it is). Nothing is written once the
-        lease is lost: the run belongs to another process then."""
-        if self.lease is not None and self.lease.lost is not None:
-            return
+        lease is lost: the run belongs to another process then (its RunBusyError is raised)."""
+        self._check_lease()
         if status == "done":  # answers no node used (it was left by another branch): nothing needs them
             for path in list(self.state.answers):
                 self._answer_used(path)
