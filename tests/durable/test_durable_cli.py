@@ -141,6 +141,12 @@ def test_a_read_only_database_can_be_listed(tmp_path: Path) -> None:
         assert "r1" in listed.stdout and "paused" in listed.stdout
         resumed = run(*NO_OVERRIDE, str(SCRIPT), "resume", "app.py:flow", "r1", "--db", "runs.db", cwd=home)
         usage_error(resumed, "runs.db")  # writing is refused in one line
+        code = (
+            "from rillflow.durable import SQLiteCheckpointer; "
+            "print(SQLiteCheckpointer('runs.db').get('r1').status)"
+        )
+        in_python = run(*NO_OVERRIDE, sys.executable, "-c", code, cwd=home)  # no readonly=True needed
+        assert in_python.stdout.strip() == "paused", in_python.stderr
     finally:
         home.chmod(0o755)
     assert (home / "runs.db").read_bytes() == before

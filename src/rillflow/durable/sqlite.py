@@ -72,9 +72,10 @@ class SQLiteCheckpointer(Checkpointer):
     """Stores runs in the SQLite file at ``path`` (``":memory:"`` works too).
 
     The file is created if missing, unless ``create=False`` (then a missing file is an error, so a typo
-    in a path does not start an empty store). ``readonly=True`` opens it for reading only (listing runs
-    in a file you may not write). One connection, shared by the threads of this process under a lock;
-    other processes may open the same file (WAL mode; a writer waits up to ``timeout`` seconds).
+    in a path does not start an empty store). ``readonly=True`` opens it for reading only, for listing
+    runs in a file you may not write (a file this process may not write is opened so anyway). One
+    connection, shared by the threads of this process under a lock; other processes may open the same
+    file (WAL mode; a writer waits up to ``timeout`` seconds).
     """
 
     def __init__(
@@ -162,6 +163,13 @@ class SQLiteCheckpointer(Checkpointer):
                     f"no checkpoint database {self.path} (check the path; it is created only when a run "
                     "is started)"
                 )
+        if (
+            not self.readonly
+            and not memory
+            and os.path.isfile(self.path)
+            and not os.access(self.path, os.W_OK)
+        ):
+            self.readonly = True  # a file we may only read: list and load its runs; writes are refused
         if not self.readonly or memory:
             return self._sqlite(self.path)
         uri = f"{Path(self.path).resolve().as_uri()}?mode=ro"
