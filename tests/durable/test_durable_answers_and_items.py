@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -39,7 +40,10 @@ def test_an_answer_is_kept_when_the_process_dies_before_the_node_used_it(tmp_pat
     with SQLiteCheckpointer(db) as cp:
         assert cp.get("r").status == "running"
     assert answers(db) == {'["Shipping", "Ship"]': b'"yes"'}  # stored before the node ran
-    time.sleep(0.25)  # the dead process's lease (lease_ttl=0.2 in the worker) expires
+    with sqlite3.connect(db) as conn:  # wait for the dead process's lease (lease_ttl=0.2) to expire
+        (expires,) = conn.execute("SELECT lease_expires FROM rillflow_runs").fetchone()
+    conn.close()
+    time.sleep(max(0.0, expires - time.time()) + 0.02)
     done = worker(db, "resume")
     assert done.stdout.strip() == "done {'answer': 'yes'}", done.stderr
     assert answers(db) == {}  # used by the node that finished: dropped

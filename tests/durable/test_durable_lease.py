@@ -79,9 +79,9 @@ class Peek(Node):
 @pytest.mark.parametrize("kind", ["memory", "sqlite"])
 def test_a_run_renews_its_lease_while_it_runs_and_drops_it_at_the_end(kind: str, tmp_path: Path) -> None:
     cp: Checkpointer = (
-        MemoryCheckpointer(lease_ttl=0.6)
+        MemoryCheckpointer(lease_ttl=1.0)
         if kind == "memory"
-        else SQLiteCheckpointer(tmp_path / "r.db", lease_ttl=0.6)
+        else SQLiteCheckpointer(tmp_path / "r.db", lease_ttl=1.0)
     )
     Peek.checkpointer, Peek.seen = cp, []
     assert Flow(start=Peek()).run({}, run_id="held", checkpointer=cp).status == "done"
