@@ -15,10 +15,12 @@ import asyncio
 import json
 import os
 import sqlite3
+import sys
+import time
 from typing import Any
 
 from rillflow import AsyncNode, AsyncParallelBatchFlow
-from rillflow.durable import RunNotFoundError, SQLiteCheckpointer
+from rillflow.durable import RunBusyError, RunNotFoundError, SQLiteCheckpointer
 
 RUN_ID = "newsletter-2026-11"
 
@@ -70,10 +72,16 @@ async def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     SendOne.outbox, SendOne.crash_after = Outbox(args.outbox), args.crash_after
     flow = Newsletter(start=SendOne(), max_concurrency=5)
-    checkpointer = SQLiteCheckpointer(args.db)
+    # The lease of a run (held while it runs) outlives a crash by up to lease_ttl seconds; 2 s for the demo.
+    checkpointer = SQLiteCheckpointer(args.db, lease_ttl=2.0)
     try:
         checkpointer.get(RUN_ID)
-        done = await flow.resume_async(RUN_ID, checkpointer=checkpointer)
+        try:
+            done = await flow.resume_async(RUN_ID, checkpointer=checkpointer)
+        except RunBusyError as busy:  # the crashed process's lease: free once it expires
+            print(f"waiting for the lease of {busy.owner} to expire", file=sys.stderr)
+            await asyncio.sleep(max(0.0, busy.expires - time.time()) + 0.05)
+            done = await flow.resume_async(RUN_ID, checkpointer=checkpointer)
     except RunNotFoundError:
         shared = {"addresses": [f"user{i}@example.com" for i in range(50)], "sent": {}}
         done = await flow.run_async(shared, run_id=RUN_ID, checkpointer=checkpointer)

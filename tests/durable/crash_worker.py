@@ -3,13 +3,15 @@
     python crash_worker.py batch|loop DB RUN_ID MARKERS [DURABILITY]
 
 Starts the run, or resumes it if the database has it. Each item (or loop step) appends "S <n>" to the
-MARKERS file when its body starts, with an unbuffered write that survives the kill.
+MARKERS file when its body starts ("F <n>" when a batch item finishes), with an unbuffered write that
+survives the kill.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import sys
 import time
 from typing import Any
@@ -18,6 +20,7 @@ from rillflow import AsyncNode, AsyncParallelBatchFlow, Flow, Node
 from rillflow.durable import RunNotFoundError, SQLiteCheckpointer
 
 ITEMS, STEPS, CONCURRENCY = 1000, 150, 16
+LEASE_TTL = 0.3  # short, so a killed worker's lease is soon free for the next one
 _marks = -1
 
 
@@ -36,6 +39,7 @@ class Work(AsyncNode):
 
     async def post_async(self, shared: dict[str, Any], i: int, square: int) -> None:
         shared["results"][str(i)] = square  # items write to one result map in `shared`
+        os.write(_marks, f"F {i}\n".encode())  # finished: the item's save comes right after
 
 
 class Items(AsyncParallelBatchFlow):
@@ -73,18 +77,29 @@ def build(mode: str) -> Any:
     return Flow(start=step, name="Loop")
 
 
+def wait_for_lease(db: str, run_id: str) -> None:
+    """Sleep until the lease left by the killed worker has expired (so the kill lands in the run)."""
+    with sqlite3.connect(db) as conn:
+        row = conn.execute("SELECT lease_expires FROM rillflow_runs WHERE run_id = ?", (run_id,)).fetchone()
+    conn.close()
+    if row is not None and row[0] is not None:
+        time.sleep(max(0.0, row[0] - time.time() + 0.01))
+
+
 def main() -> None:
     global _marks
     mode, db, run_id, markers = sys.argv[1:5]
     durability: Any = sys.argv[5] if len(sys.argv) > 5 else "sync"
     _marks = os.open(markers, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
-    cp = SQLiteCheckpointer(db)
+    cp = SQLiteCheckpointer(db, lease_ttl=LEASE_TTL)
     flow = build(mode)
     try:
         cp.get(run_id)
         resuming = True
     except RunNotFoundError:
         resuming = False
+    if resuming:
+        wait_for_lease(db, run_id)
     print("ready", flush=True)
     shared: dict[str, Any] = {"results": {}} if mode == "batch" else {"n": 0, "history": []}
     options: dict[str, Any] = {"checkpointer": cp, "durability": durability}

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from rillflow.durable import RunNotFoundError, SQLiteCheckpointer
+from rillflow.durable.saver import ASYNC_MAX_UNSAVED
 
 WORKER = Path(__file__).with_name("crash_worker.py")
 sys.path.insert(0, str(WORKER.parent))
@@ -36,6 +37,7 @@ class Round:
 
     run_id: str
     started: list[int] = field(default_factory=list)
+    finished: list[int] = field(default_factory=list)
     after_kill: dict[str, Any] | None = None
 
 
@@ -100,6 +102,8 @@ def _read_marks(marks: Path, rounds: list[Round]) -> None:
         kind, value = line.split()
         if kind == "R":
             current = int(value)
+        elif kind == "F":
+            rounds[current].finished.append(int(value))
         else:
             rounds[current].started.append(int(value))
 
@@ -133,6 +137,8 @@ def test_parallel_batch_flow_survives_sigkill_at_random_moments(tmp_path: Path) 
             assert len(set(before.started) - recorded) <= CONCURRENCY, seed
             rerun = set(started_next) & earlier & recorded
             assert not rerun, f"{seed}: items run again though recorded as done: {rerun}"
+            lost = set(before.finished) - recorded  # finished in the killed process, not saved
+            assert len(lost) <= 1, f"{seed}: sync durability lost {len(lost)} finished items"
         counts = Counter(i for t in tries for i in t.started)
         assert set(counts) == set(range(ITEMS)), seed
 
@@ -158,7 +164,9 @@ def test_async_durability_loses_no_result_and_reruns_no_recorded_item(tmp_path: 
     for run_id, tries in by_run(rounds).items():
         final = snapshot(tmp_path / "runs.db", run_id)
         assert final["shared"]["results"] == {str(i): i * i for i in range(ITEMS)}, seed
-        for _, saved, started_next, earlier in kills(tries):
+        for before, saved, started_next, earlier in kills(tries):
             recorded = saved["items"]
             assert recorded <= {int(k) for k in saved["shared"]["results"]}, seed
             assert not set(started_next) & earlier & recorded, seed  # queued writes may be lost, not mixed
+            lost = set(before.finished) - recorded  # finished in the killed process, not committed
+            assert len(lost) <= ASYNC_MAX_UNSAVED + 1, f"{seed}: async durability lost {len(lost)} items"

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import durable
+from ..core.runner import new_run_id
 from ..errors import Interrupt
 from ..observe.progress import ProgressBars
 from ..viz import to_html, to_mermaid
@@ -96,9 +97,8 @@ def _run(args: argparse.Namespace) -> int:
     shared = read_shared(args.shared)
     options: dict[str, Any] = {}
     if args.db:
-        options["checkpointer"] = _checkpointer(args.db)
-        if args.run_id:
-            options["run_id"] = args.run_id
+        options["run_id"] = args.run_id or new_run_id()
+        options["checkpointer"] = _new_run_store(args.db, options["run_id"])
     if args.stream:
         failed = asyncio.run(_stream(flow, shared, options, as_json=args.json))
     else:
@@ -190,15 +190,36 @@ def _viz(args: argparse.Namespace) -> int:
 
 
 # --- durable runs ---------------------------------------------------------------------------------
-def _checkpointer(path: str) -> durable.SQLiteCheckpointer:
-    return durable.SQLiteCheckpointer(path)
+def _checkpointer(path: str, **options: Any) -> durable.SQLiteCheckpointer:
+    return durable.SQLiteCheckpointer(path, **options)
+
+
+def _new_run_store(path: str, run_id: str) -> durable.SQLiteCheckpointer:
+    """The checkpoint file for a new run, checked before the run starts: a file that is not a checkpoint
+    database, or a run id already stored there, is a usage error (exit 2), not a failed run."""
+    store = _checkpointer(path)
+    try:
+        info = store.get(run_id)
+    except durable.RunNotFoundError:
+        return store
+    except durable.DurableError as exc:
+        store.close()
+        raise CommandError(str(exc)) from exc
+    store.close()
+    raise CommandError(
+        f"a run with id {run_id!r} already exists in {path} (status {info.status}): continue it with "
+        f"`rillflow resume MODULE:FLOW {run_id} --db {path}`, or choose another --run-id"
+    )
 
 
 def _runs(args: argparse.Namespace) -> int:
     if not os.path.exists(args.db):
         raise CommandError(f"no checkpoint file {args.db!r} (give its path with --db)")
-    with _checkpointer(args.db) as store:
-        runs = store.list_runs(args.status)
+    try:
+        with _checkpointer(args.db, readonly=True) as store:  # listing needs no write access
+            runs = store.list_runs(args.status)
+    except durable.DurableError as exc:
+        raise CommandError(str(exc)) from exc
     if not runs:
         print("no runs")
         return 0
@@ -213,7 +234,7 @@ def _runs(args: argparse.Namespace) -> int:
 def _resume(args: argparse.Namespace) -> int:
     flow: Any = load_target(args.target)
     answer = None if args.answer is None else read_json_value(args.answer, "--answer")
-    store = _checkpointer(args.db)
+    store = _checkpointer(args.db, create=False)  # a mistyped --db is an error, not a new empty file
     try:
         result = flow.resume(args.run_id, answer, checkpointer=store)
     except Exception as exc:

@@ -80,7 +80,7 @@ class AsyncParallelBatchNode(AsyncNode, BatchNode):
 
         items = _as_sequence(items)
         hooks = HOOKS.get()
-        tracker = None if hooks is None else ItemRun(self, hooks, len(items), report_results=True)
+        tracker = None if hooks is None else ItemRun(self, hooks, items, report_results=True)
         return await run_items(
             items, run_one, max_concurrency=self.max_concurrency, fail_fast=self.fail_fast, tracker=tracker
         )
@@ -131,9 +131,7 @@ class AsyncParallelBatchFlow(AsyncFlow, BatchFlow):
             return self._orch_async(shared, {**self.params, **item_params})
 
         hooks = HOOKS.get()
-        tracker = (
-            None if hooks is None else ItemRun(self, hooks, len(items), report_results=False, show_item=True)
-        )
+        tracker = None if hooks is None else ItemRun(self, hooks, items, report_results=False, show_item=True)
         await run_items(
             items,
             run_one,

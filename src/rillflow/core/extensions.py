@@ -28,6 +28,9 @@ class DurableSession(Protocol):
     def stop(self, exc: BaseException) -> Any:
         """The run raised ``exc`` (being handled): save it; re-raise it or return a paused outcome."""
 
+    def close(self) -> None:
+        """The run is over, whatever its outcome: release what it holds."""
+
 
 _PROVIDERS: dict[str, tuple[str, str, str]] = {}
 

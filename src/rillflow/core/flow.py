@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, NoReturn
 
-from ..errors import MaxStepsExceeded, MissingSuccessorError, add_path_segment, describe_item
+from ..errors import FlowError, MaxStepsExceeded, MissingSuccessorError, add_path_segment, describe_item
 from .context import HOOKS
 from .graph import label, visit_copy
 from .node import BaseNode, raise_needs_loop
@@ -52,7 +52,13 @@ class Flow(BaseNode):
         return exec_res
 
     def get_next_node(self, curr: BaseNode, action: Any) -> BaseNode | None:
-        nxt = curr.successors.get(action or "default")
+        try:
+            nxt = curr.successors.get(action or "default")
+        except TypeError:  # an unhashable action: checked only here, so the common path pays nothing
+            raise TypeError(
+                f"{label(curr)} returned {action!r} as its action: an action must be a string "
+                "(or None for the default successor)"
+            ) from None
         if nxt is None and curr.successors:
             if self.strict:
                 raise MissingSuccessorError(
@@ -69,7 +75,15 @@ class Flow(BaseNode):
                 "(a loop that never exits?)"
             )
 
+    def _no_start(self) -> NoReturn:
+        raise FlowError(
+            f"flow {label(self)} has no start node: give it one with {type(self).__name__}(start=node) "
+            "or flow.start(node)"
+        )
+
     def _orch(self, shared: Any, params: dict[str, Any] | None = None) -> Any:
+        if self.start_node is None:
+            self._no_start()
         hooks = HOOKS.get()  # once per flow run: with no hooks attached, the plain loop below
         if hooks is not None:
             return orch_hooked(self, shared, params, hooks)
@@ -89,6 +103,8 @@ class Flow(BaseNode):
         return last_action
 
     async def _orch_async(self, shared: Any, params: dict[str, Any] | None = None) -> Any:
+        if self.start_node is None:
+            self._no_start()
         hooks = HOOKS.get()
         if hooks is not None:
             return await orch_hooked_async(self, shared, params, hooks)

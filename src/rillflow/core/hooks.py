@@ -86,8 +86,8 @@ class RunHooks:
         """``exec`` gave up with ``error``; ``exec_fallback`` runs next."""
 
     @noop
-    def on_items(self, *, node: BaseNode, path: Path, total: int, **_: Any) -> None:
-        """A batch node or batch flow is about to run ``total`` items."""
+    def on_items(self, *, node: BaseNode, path: Path, total: int, items: Sequence[Any], **_: Any) -> None:
+        """A batch node or batch flow is about to run ``total`` items (``items``: the items themselves)."""
 
     @noop
     def on_item_start(self, *, node: BaseNode, path: Path, index: int, **_: Any) -> None:

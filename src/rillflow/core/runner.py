@@ -83,12 +83,16 @@ async def execute(
         request.hooks.insert(0, session.hooks)  # saved before other hooks see a step
     hooks = combine(request.hooks)
     try:
-        result = await _run_hooked(node, shared, hooks, source, request.run_id, sync)
-    except BaseException as exc:
-        if session is None:
-            raise
-        return session.stop(exc)  # re-raises exc, or returns the paused outcome
-    return result if session is None else session.done(result)
+        try:
+            result = await _run_hooked(node, shared, hooks, source, request.run_id, sync)
+        except BaseException as exc:
+            if session is None:
+                raise
+            return session.stop(exc)  # re-raises exc, or returns the paused outcome
+        return result if session is None else session.done(result)
+    finally:
+        if session is not None:
+            session.close()
 
 
 async def _run_hooked(

@@ -7,7 +7,7 @@ and flows are used through their methods only, so this layer sits below the node
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from contextvars import Token
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -201,11 +201,17 @@ class ItemRun:
     __slots__ = ("done", "hooks", "node", "path", "report_results", "show_item", "total")
 
     def __init__(
-        self, node: BaseNode, hooks: RunHooks, total: int, *, report_results: bool, show_item: bool = False
+        self,
+        node: BaseNode,
+        hooks: RunHooks,
+        items: Sequence[Any],
+        *,
+        report_results: bool,
+        show_item: bool = False,
     ) -> None:
-        self.node, self.hooks, self.path, self.total = node, hooks, PATH.get(), total
+        self.node, self.hooks, self.path, self.total = node, hooks, PATH.get(), len(items)
         self.report_results, self.show_item = report_results, show_item
-        hooks.on_items(node=node, path=self.path, total=total)
+        hooks.on_items(node=node, path=self.path, total=self.total, items=items)
         source = RESUME.get()
         self.done = {} if source is None else source.finished_items(node=node, path=self.path)
 
@@ -268,7 +274,7 @@ async def batch_hooked_async(
     flow: bool,
 ) -> list[Any]:
     seq = list(items)
-    run = ItemRun(node, hooks, len(seq), report_results=not flow, show_item=flow)
+    run = ItemRun(node, hooks, seq, report_results=not flow, show_item=flow)
     results = []
     for index, item in enumerate(seq):
         if index in run.done:

@@ -4,7 +4,10 @@ A backend stores, per run, one :class:`RunRecord` (status, shape fingerprint, pa
 set of entries: ``(namespace, key) -> bytes``. The run keeps them current by applying changes (new bytes,
 or None to delete), so storage holds the run's current state, never a copy per step. Namespaces:
 ``"s"`` one top-level key of ``shared``, ``"p"`` the position of one (nested) flow, ``"n"`` the item
-count of a batch, ``"i"`` one finished batch item. Backends: :class:`~rillflow.durable.SQLiteCheckpointer`
+count of a batch, ``"h"`` the fingerprints of a batch's items, ``"i"`` one finished batch item, ``"a"``
+an answer given to a paused node, kept until that node finishes. Besides, a run has a lease (owner and
+expiry) so that only one process runs it at a time (:meth:`Checkpointer.claim`).
+Backends: :class:`~rillflow.durable.SQLiteCheckpointer`
 (the embedded default), :class:`~rillflow.durable.MemoryCheckpointer` (tests); a PostgreSQL one needs
 only these methods.
 """
@@ -81,15 +84,29 @@ class StoredRun:
     entries: dict[Key, bytes]
 
 
-class Checkpointer(ABC):
-    """Stores durable runs. ``keep_runs``/``max_age`` (seconds) bound finished runs (see :meth:`prune`)."""
+#: How long a run's lease lasts unless renewed (seconds); a running run renews it every third of that.
+LEASE_TTL = 30.0
 
-    def __init__(self, *, keep_runs: int | None = None, max_age: float | None = None) -> None:
+
+class Checkpointer(ABC):
+    """Stores durable runs. ``keep_runs``/``max_age`` (seconds) bound finished runs (see :meth:`prune`).
+
+    ``lease_ttl`` (seconds): a process running a run holds its lease for that long and renews it while it
+    runs; a lease left by a dead process can be taken over once it expires.
+    """
+
+    lease_ttl: float = LEASE_TTL
+
+    def __init__(
+        self, *, keep_runs: int | None = None, max_age: float | None = None, lease_ttl: float = LEASE_TTL
+    ) -> None:
         if keep_runs is not None and keep_runs < 0:
             raise ValueError(f"keep_runs must be >= 0, got {keep_runs!r}")
         if max_age is not None and max_age < 0:
             raise ValueError(f"max_age must be >= 0 seconds, got {max_age!r}")
-        self.keep_runs, self.max_age = keep_runs, max_age
+        if not lease_ttl > 0:
+            raise ValueError(f"lease_ttl must be > 0 seconds, got {lease_ttl!r}")
+        self.keep_runs, self.max_age, self.lease_ttl = keep_runs, max_age, lease_ttl
 
     # --- what a backend implements --------------------------------------------------------------
     @abstractmethod
@@ -111,6 +128,19 @@ class Checkpointer(ABC):
     @abstractmethod
     def delete(self, run_id: str) -> bool:
         """Delete a run and its entries; False if there was none."""
+
+    @abstractmethod
+    def claim(self, run_id: str, owner: str, ttl: float) -> None:
+        """Atomically take the run's lease for ``owner`` until now + ``ttl`` seconds, when it is free,
+        expired or already held by ``owner`` (claiming again renews it).
+
+        :class:`~rillflow.durable.RunBusyError` if another owner holds an unexpired lease;
+        :class:`~rillflow.durable.RunNotFoundError` if there is no such run.
+        """
+
+    @abstractmethod
+    def release(self, run_id: str, owner: str) -> None:
+        """Drop the run's lease if ``owner`` holds it; otherwise do nothing."""
 
     def close(self) -> None:
         """Release connections (the checkpointer can still be used: it reconnects)."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 from ..errors import FlowError
 
 
@@ -30,3 +33,18 @@ class RunNotFoundError(DurableError, KeyError):
 
 class RunExistsError(DurableError):
     """A new run was started with the id of a stored run (resume it, or delete it first)."""
+
+
+class RunBusyError(DurableError):
+    """Another process (or another run in this one) holds the run's lease: it is running it now."""
+
+    def __init__(self, run_id: str, owner: str, expires: float) -> None:
+        self.run_id, self.owner, self.expires = run_id, owner, expires
+        until = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(expires))
+        super().__init__(
+            f"run {run_id!r} is being run by {owner} (its lease runs until {until}, renewed while it "
+            "runs): wait for it to finish, or resume after the lease expires if that process died"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.run_id, self.owner, self.expires))

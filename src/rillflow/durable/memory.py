@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import copy
 import threading
+import time
 from collections.abc import Iterable, Mapping
 
 from .checkpointer import (
+    LEASE_TTL,
     Changes,
     Checkpointer,
     Key,
@@ -18,15 +20,18 @@ from .checkpointer import (
     exists_message,
     normalize_statuses,
 )
-from .errors import RunExistsError, RunNotFoundError
+from .errors import RunBusyError, RunExistsError, RunNotFoundError
 
 
 class MemoryCheckpointer(Checkpointer):
     """Keeps runs in a dict (thread-safe). Lost when the process exits."""
 
-    def __init__(self, *, keep_runs: int | None = None, max_age: float | None = None) -> None:
-        super().__init__(keep_runs=keep_runs, max_age=max_age)
+    def __init__(
+        self, *, keep_runs: int | None = None, max_age: float | None = None, lease_ttl: float = LEASE_TTL
+    ) -> None:
+        super().__init__(keep_runs=keep_runs, max_age=max_age, lease_ttl=lease_ttl)
         self._runs: dict[str, StoredRun] = {}
+        self._leases: dict[str, tuple[str, float]] = {}  # run id -> (owner, expires)
         self._lock = threading.Lock()
 
     def create(self, record: RunRecord, entries: Mapping[Key, bytes]) -> None:
@@ -60,7 +65,22 @@ class MemoryCheckpointer(Checkpointer):
 
     def delete(self, run_id: str) -> bool:
         with self._lock:
+            self._leases.pop(run_id, None)
             return self._runs.pop(run_id, None) is not None
+
+    def claim(self, run_id: str, owner: str, ttl: float) -> None:
+        with self._lock:
+            self._found(run_id)
+            now = time.time()
+            holder, expires = self._leases.get(run_id, (None, 0.0))
+            if holder is not None and holder != owner and expires > now:
+                raise RunBusyError(run_id, holder, expires)
+            self._leases[run_id] = (owner, now + ttl)
+
+    def release(self, run_id: str, owner: str) -> None:
+        with self._lock:
+            if self._leases.get(run_id, (None, 0.0))[0] == owner:
+                del self._leases[run_id]
 
     def _found(self, run_id: str) -> StoredRun:
         run = self._runs.get(run_id)

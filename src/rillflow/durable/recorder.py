@@ -9,7 +9,10 @@ then is deferred until no visit is, and a run that stops then keeps its last con
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from ..core.context import Path
@@ -19,9 +22,22 @@ from ..core.node import BaseNode
 from .checkpointer import Key, Progress, RunStatus
 from .diff import SharedTracker, dump_value
 from .errors import CheckpointMismatchError, SerializationError
+from .lease import Lease
 from .saver import Saver
 from .serialize import Serializer
-from .state import ITEM, POSITION, PREPPED, SHARED, TOTAL, RunState, item_key, path_key, position_value
+from .state import (
+    ANSWER,
+    HASHES,
+    ITEM,
+    POSITION,
+    PREPPED,
+    SHARED,
+    TOTAL,
+    RunState,
+    item_key,
+    path_key,
+    position_value,
+)
 
 PREP, EXEC, POST, UNSAVEABLE = "prep", "exec", "post", "unsaveable"
 
@@ -48,8 +64,10 @@ class DurableHooks(RunHooks):
         *,
         state: RunState | None = None,
         steps: int = 0,
+        lease: Lease | None = None,
     ) -> None:
         self.run_id, self.shared, self.serializer = run_id, shared, serializer
+        self.lease = lease
         self.tracker, self.saver = tracker, saver
         self.state = state or RunState()
         self.steps = steps
@@ -109,12 +127,15 @@ class DurableHooks(RunHooks):
                 self._tainted = True  # stopped inside prep or post: `shared` holds half of its changes
             elif visit.saved:
                 self._pending[(PREPPED, path_key(path))] = None
+        if error is None and self.state.answers:
+            self._answer_used(path)
         if error is None and (isinstance(node, Flow) or path in self.state.totals):
             for key in self.state.drop_below(path):  # its items and inner positions are done with
                 self._pending[key] = None
         self._save_if_deferred()
 
-    def on_items(self, *, path: Path, total: int, **_: Any) -> None:
+    def on_items(self, *, path: Path, total: int, items: Sequence[Any], **_: Any) -> None:
+        self._check_items(path, items)
         before = self.state.totals.get(path)
         if before is not None and before != total and self.state.items.get(path):
             raise CheckpointMismatchError(
@@ -124,11 +145,44 @@ class DurableHooks(RunHooks):
         self.state.totals[path] = total
         self._pending[(TOTAL, path_key(path))] = str(total).encode()
 
+    def _check_items(self, path: Path, items: Sequence[Any]) -> None:
+        """Refuse to reuse finished items' results when the items themselves changed since the save."""
+        now = [self._item_hash(item) for item in items]
+        before = self.state.hashes.get(path)
+        finished = self.state.items.get(path)
+        if before and finished:
+            changed = sorted(
+                i for i in finished if i >= len(now) or (before[i] and now[i] and before[i] != now[i])
+            )
+            if changed:
+                raise CheckpointMismatchError(
+                    f"{' > '.join(path)}: item {changed[0]} is not the item that finished before run "
+                    f"{self.run_id!r} was saved ({len(changed)} finished item(s) changed): its prep must "
+                    "return the same items on resume; delete the run to start it over"
+                )
+        self.state.hashes[path] = now
+        self._pending[(HASHES, path_key(path))] = json.dumps(now).encode()
+
+    def _item_hash(self, item: Any) -> str:
+        """A short fingerprint of the item's saved form; "" (not checked) for items that cannot be saved."""
+        try:
+            data = self.serializer.dumps(item)
+        except Exception:
+            return ""
+        return hashlib.blake2b(data, digest_size=8).hexdigest()
+
+    def _answer_used(self, path: Path) -> None:
+        """The node (or item) at ``path`` finished: its stored answer is spent; dropped with the next save."""
+        if self.state.answers.pop(path, None) is not None:
+            self._pending[(ANSWER, path_key(path))] = None
+
     def on_item_end(
         self, *, node: BaseNode, path: Path, index: int, result: Any, error: BaseException | None, **_: Any
     ) -> None:
         if error is not None:
             return
+        if self.state.answers:
+            self._answer_used((*path, f"#{index}"))
         is_flow = isinstance(node, Flow)
         if is_flow:
             data = b""
@@ -166,7 +220,12 @@ class DurableHooks(RunHooks):
         changes, self._pending = self._pending, {}
         return changes
 
+    def _check_lease(self) -> None:
+        if self.lease is not None and self.lease.lost is not None:
+            raise self.lease.lost  # another process runs this run now: saving would mix two runs
+
     def _save(self, with_shared: bool) -> None:
+        self._check_lease()
         with_shared = with_shared or self._deferred
         if with_shared and not self._consistent():
             self._deferred = True  # saved with the first phase end that leaves `shared` whole
@@ -192,7 +251,11 @@ class DurableHooks(RunHooks):
         """The run's last save. ``with_state=False`` saves only the status (its state could not be
         serialized, so the last consistent checkpoint stays as it is); so does a run that stopped with
         a visit inside a prep or post (``shared`` holds half of its changes)."""
-        if with_state and status != "done" and not self._consistent():
+        self._check_lease()
+        if status == "done":  # answers no node used (it was left by another branch): nothing needs them
+            for path in list(self.state.answers):
+                self._answer_used(path)
+        elif with_state and not self._consistent():
             with_state = False
         changes = self._take_changes(with_shared=True) if with_state else {}
         progress = Progress(status, self.steps, time.time(), error, pause_path, payload, result)

@@ -16,14 +16,12 @@ from .state import RunState, decode
 class CheckpointResume(ResumeSource):
     """Answers the engine's steering questions from the checkpoint a run resumes, each once."""
 
-    def __init__(
-        self, run_id: str, serializer: Serializer, state: RunState, answer: tuple[Path, Any] | None
-    ) -> None:
-        self.run_id, self.serializer = run_id, serializer
+    def __init__(self, run_id: str, serializer: Serializer, state: RunState) -> None:
+        self.run_id, self.serializer, self.state = run_id, serializer, state
         self._resume = dict(state.positions)
         self._finished = {p: dict(items) for p, items in state.items.items()}
         self._prepped = dict(state.prepped)
-        self._answer = answer
+        self._answered: set[Path] = set()  # each stored answer is given once per process
 
     def resume_point(self, *, path: Path, **_: Any) -> ResumePoint | None:
         pos = self._resume.pop(path, None) if self._resume else None
@@ -50,7 +48,10 @@ class CheckpointResume(ResumeSource):
         return True, decode(data, self.serializer.loads, what, self.run_id)
 
     def take_answer(self, *, path: Path, **_: Any) -> tuple[bool, Any]:
-        if self._answer is not None and self._answer[0] == path:
-            answer, self._answer = self._answer[1], None
-            return True, answer
-        return False, None
+        # The answers live in the run's state until the node that asked finishes (the recorder drops
+        # them then), so a crash before that gives the answer again on the next resume.
+        data = self.state.answers.get(path) if self.state.answers else None
+        if data is None or path in self._answered:
+            return False, None
+        self._answered.add(path)
+        return True, decode(data, self.serializer.loads, f"the answer for {' > '.join(path)}", self.run_id)

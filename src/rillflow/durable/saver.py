@@ -1,8 +1,9 @@
 """Durability modes: when a run's changes reach the checkpointer.
 
 ``sync``: written (committed) before the next step starts; a crash loses only the step that was running.
-``async``: handed to a writer thread that commits them while the next steps run, several at a time; a
-crash can also lose the steps still queued (usually the last one or two).
+``async``: handed to a writer thread that commits them while the next steps run, several at a time. The
+writer commits as soon as anything is queued, and a step waits when :data:`ASYNC_MAX_UNSAVED` steps are
+not committed yet, so a crash loses at most that many finished steps (plus the one running).
 ``exit``: kept in memory and written once when the run ends, pauses or fails; a crash loses the whole run
 since its start (a resume starts it over from the ``shared`` it started with).
 """
@@ -17,6 +18,8 @@ from .checkpointer import Changes, Checkpointer, Key, Progress
 
 Durability = Literal["sync", "async", "exit"]
 DURABILITIES: tuple[Durability, ...] = ("sync", "async", "exit")
+#: ``async`` durability: the most finished steps (or batch items) that may wait for the writer at once.
+ASYNC_MAX_UNSAVED = 32
 
 
 class Saver:
@@ -51,22 +54,26 @@ _Item = tuple[Changes, Progress] | threading.Event | None
 class BackgroundSaver(Saver):
     """A writer thread commits whatever has queued up since its last commit, in one transaction."""
 
-    def __init__(self, checkpointer: Checkpointer, run_id: str) -> None:
+    def __init__(self, checkpointer: Checkpointer, run_id: str, max_unsaved: int = ASYNC_MAX_UNSAVED) -> None:
         super().__init__(checkpointer, run_id)
         self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
         self._error: BaseException | None = None
+        # One permit per step not yet committed: the run waits for the writer instead of running ahead.
+        self._unsaved = threading.Semaphore(max_unsaved)
         self._thread = threading.Thread(target=self._loop, name="rillflow-checkpoint-writer", daemon=True)
         self._thread.start()
 
     def save(self, changes: Changes, progress: Progress) -> None:
         if self._error is not None:
             raise self._error
+        self._unsaved.acquire()
         self._queue.put((changes, progress))
 
     def finish(self, changes: Changes, progress: Progress) -> None:
         if not self._thread.is_alive():  # finished before (a failed finish is followed by a plain one)
             self.checkpointer.write(self.run_id, changes, progress)
             return
+        self._unsaved.acquire()
         self._queue.put((changes, progress))
         done = threading.Event()
         self._queue.put(done)
@@ -88,6 +95,7 @@ class BackgroundSaver(Saver):
             merged: dict[Key, bytes | None] = {}
             progress: Progress | None = None
             waiting: list[threading.Event] = []
+            steps = 0
             for item in batch:
                 if item is None:
                     stop = True
@@ -96,11 +104,14 @@ class BackgroundSaver(Saver):
                 else:
                     merged.update(item[0])  # later values of a key replace earlier ones
                     progress = item[1]
+                    steps += 1
             if progress is not None and self._error is None:
                 try:
                     self.checkpointer.write(self.run_id, merged, progress)
                 except BaseException as exc:  # reported to the run by its next save or finish
                     self._error = exc
+            if steps:
+                self._unsaved.release(steps)
             for event in waiting:
                 event.set()
 

@@ -2,9 +2,10 @@
 
 :class:`JSONSerializer` round-trips what JSON has plus, tagged so they come back as themselves: tuples,
 sets, dicts with non-string keys, bytes, datetimes, dates, times, timedeltas, Decimals, UUIDs, paths,
-enums, dataclasses, pydantic models and any type you :meth:`~JSONSerializer.register`. Anything else is
-refused when it is saved (never silently turned into something else). Classes are restored by their
-import name, so they must be importable (not defined inside a function).
+enums, dataclasses and pydantic models (whole: every attribute, including those set in ``__post_init__``,
+slots, a model's extra and private attributes), and any type you :meth:`~JSONSerializer.register`.
+Anything else is refused when it is saved (never silently turned into something else). Classes are
+restored by their import name, so they must be importable (not defined inside a function).
 """
 
 from __future__ import annotations
@@ -129,15 +130,34 @@ class JSONSerializer:
         if isinstance(v, enum.Enum):
             return {TAG: "enum", "t": self._name_of(t), "v": self._tree(v.value)}
         if dataclasses.is_dataclass(v) and not isinstance(v, type):
-            fields = {f.name: self._tree(getattr(v, f.name)) for f in dataclasses.fields(v)}
-            return {TAG: "dataclass", "t": self._name_of(t), "v": fields}
+            # The whole instance (fields, attributes set in __post_init__ or later, slots), since it is
+            # restored without running __init__.
+            name = self._name_of(t)
+            return {TAG: "dataclass", "t": name, "v": self._attributes(name, _instance_state(v))}
         if _is_pydantic(v):
-            return {TAG: "pydantic", "t": self._name_of(t), "v": v.model_dump(mode="json")}
+            name = self._name_of(t)
+            saved = {"f": self._attributes(name, dict(v.__dict__)), "set": sorted(v.model_fields_set)}
+            extra, private = v.__pydantic_extra__, v.__pydantic_private__
+            if extra:
+                saved["x"] = self._attributes(name, extra)
+            if private:
+                saved["p"] = self._attributes(name, private)
+            return {TAG: "pydantic", "t": name, "v": saved}
         raise TypeError(
             f"{t.__module__}.{t.__qualname__} is not JSON-serializable: use plain data, a dataclass or a "
             "pydantic model, register the type with JSONSerializer.register(...), or opt in to "
             "serializer=PickleSerializer()"
         )
+
+    def _attributes(self, owner: str, attributes: dict[str, Any]) -> dict[str, Any]:
+        """The attributes of an instance as JSON data; a failure names the attribute."""
+        out = {}
+        for key, value in attributes.items():
+            try:
+                out[key] = self._tree(value)
+            except TypeError as exc:
+                raise TypeError(f"attribute {key!r} of {owner}: {exc}") from None
+        return out
 
     def _name_of(self, cls: type) -> str:
         name = self._class_names.get(cls)
@@ -176,8 +196,24 @@ class JSONSerializer:
                 object.__setattr__(obj, key, value)
             return obj
         if tag == "pydantic" and _is_pydantic_class(cls):
-            return cls.model_validate(v)
+            if "f" not in v:  # saved by an earlier rillflow: the model's JSON dump
+                return cls.model_validate(v)
+            obj = cls.model_construct(set(v["set"]), **v["f"], **v.get("x", {}))
+            if v.get("p"):
+                object.__setattr__(obj, "__pydantic_private__", v["p"])
+            return obj
         raise SerializationError(f"unknown or unsafe saved type tag {tag!r} for {d.get('t')!r}")
+
+
+def _instance_state(obj: Any) -> dict[str, Any]:
+    """Every attribute an instance holds: its ``__dict__`` and its slots (through the class hierarchy)."""
+    state = dict(getattr(obj, "__dict__", {}))
+    for klass in type(obj).__mro__:
+        slots = klass.__dict__.get("__slots__", ())
+        for slot in (slots,) if isinstance(slots, str) else slots:
+            if slot not in ("__dict__", "__weakref__") and hasattr(obj, slot):
+                state[slot] = getattr(obj, slot)
+    return state
 
 
 def _stable_order(values: Any) -> list[Any]:
@@ -198,10 +234,39 @@ def _is_pydantic_class(cls: Any) -> bool:
     )
 
 
+def _clock(v: dt.datetime | dt.time) -> Any:
+    """ISO text; with a named zone (``zoneinfo``) or ``fold=1``: ``[text, zone key or None, fold]``."""
+    zone = v.tzinfo
+    if zone is None or type(zone) is dt.timezone:
+        return v.isoformat() if not v.fold else [v.isoformat(), None, 1]
+    key = getattr(zone, "key", None)
+    if not isinstance(key, str) or type(zone).__module__ != "zoneinfo":
+        raise TypeError(
+            f"a {type(v).__name__} in time zone {zone!r} ({type(zone).__module__}.{type(zone).__qualname__}) "
+            "cannot be restored as it is: use datetime.timezone or zoneinfo.ZoneInfo"
+        )
+    return [v.replace(tzinfo=None).isoformat(), key, v.fold]
+
+
+def _unclock(kind: type[dt.datetime] | type[dt.time]) -> Callable[[Any], Any]:
+    def load(v: Any) -> Any:
+        if isinstance(v, str):
+            return kind.fromisoformat(v)
+        text, key, fold = v
+        value = kind.fromisoformat(text)
+        if key is not None:
+            import zoneinfo  # only here: importing it loads sysconfig data, which a plain run never needs
+
+            value = value.replace(tzinfo=zoneinfo.ZoneInfo(key))
+        return value.replace(fold=fold)
+
+    return load
+
+
 _SIMPLE_ENCODE: dict[type, Callable[[Any], Any]] = {
-    dt.datetime: lambda v: v.isoformat(),
+    dt.datetime: _clock,
     dt.date: lambda v: v.isoformat(),
-    dt.time: lambda v: v.isoformat(),
+    dt.time: _clock,
     dt.timedelta: lambda v: [v.days, v.seconds, v.microseconds],
     Decimal: str,
     uuid.UUID: str,
@@ -212,9 +277,9 @@ _SIMPLE_DECODE: dict[str, Callable[[Any], Any]] = {
     "frozenset": frozenset,
     "bytes": base64.b64decode,
     "path": Path,
-    "datetime": dt.datetime.fromisoformat,
+    "datetime": _unclock(dt.datetime),
     "date": dt.date.fromisoformat,
-    "time": dt.time.fromisoformat,
+    "time": _unclock(dt.time),
     "timedelta": lambda v: dt.timedelta(days=v[0], seconds=v[1], microseconds=v[2]),
     "Decimal": Decimal,
     "UUID": uuid.UUID,

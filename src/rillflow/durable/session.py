@@ -16,16 +16,17 @@ from ..core.graph import label
 from ..core.hooks import ResumeSource
 from ..core.node import BaseNode
 from ..errors import Interrupt
-from .checkpointer import Checkpointer, Progress, RunRecord
+from .checkpointer import Checkpointer, Key, Progress, RunRecord
 from .diff import SharedTracker, dump_value
 from .errors import DurableError, SerializationError
+from .lease import Lease
 from .recorder import DurableHooks
 from .results import Done, Paused
 from .resume_source import CheckpointResume
 from .saver import Durability, check_durability, make_saver
 from .serialize import JSONSerializer, Serializer, serializer_for
 from .shape import check_same_shape, fingerprint, shape_of
-from .state import SHARED, decode, split_entries
+from .state import ANSWER, SHARED, decode, path_key, split_entries
 
 
 @dataclass
@@ -37,6 +38,7 @@ class Session:
     serializer: Serializer
     checkpointer: Checkpointer
     hooks: DurableHooks | None  # None only for a finished run's outcome (nothing is recorded)
+    lease: Lease | None = None  # held from start (or resume) until close
     source: ResumeSource | None = None
     #: a finished run's outcome, returned by a resume without running anything
     outcome: Done | None = None
@@ -65,10 +67,11 @@ class Session:
         )  # fmt: skip
         check_durability(durability)
         checkpointer.create(record, {(SHARED, k): v for k, v in base.items() if v is not None})
+        lease = Lease(checkpointer, run_id)
+        lease.claim()
         saver = make_saver(durability, checkpointer, run_id)
-        return cls(
-            run_id, shared, serializer, checkpointer, DurableHooks(run_id, shared, serializer, tracker, saver)
-        )
+        durable = DurableHooks(run_id, shared, serializer, tracker, saver, lease=lease)
+        return cls(run_id, shared, serializer, checkpointer, durable, lease)
 
     @classmethod
     def resume(
@@ -83,6 +86,29 @@ class Session:
     ) -> Session:
         """Load a stored run, check it fits ``node``, restore ``shared``; a finished run gets its outcome."""
         checkpointer = _required(checkpointer)
+        check_durability(durability)
+        lease = Lease(checkpointer, run_id)
+        lease.claim()  # before loading: what we load must not change under us
+        try:
+            session = cls._resumed(node, run_id, answer, lease, checkpointer, durability, serializer)
+        except BaseException:
+            lease.release()
+            raise
+        if session.outcome is not None:
+            lease.release()
+        return session
+
+    @classmethod
+    def _resumed(
+        cls,
+        node: BaseNode,
+        run_id: str,
+        answer: Any,
+        lease: Lease,
+        checkpointer: Checkpointer,
+        durability: Durability,
+        serializer: Serializer | None,
+    ) -> Session:
         stored = checkpointer.load(run_id)
         record, progress = stored.record, stored.record.progress
         serializer = serializer_for(record.serializer, serializer)
@@ -105,20 +131,32 @@ class Session:
             )
         if record.params is not None:
             node.set_params(decode(record.params, serializer.loads, "the flow's params", run_id))
-        pause = (progress.pause_path or (), answer) if progress.status == "paused" else None
-        check_durability(durability)
+        changes: dict[Key, bytes | None] = {}
+        if progress.status == "paused":
+            # Stored with the status change and kept until the paused node finishes, so a crash before
+            # then does not lose it: the next resume gives it to the node again.
+            where = progress.pause_path or ()
+            state.answers[where] = dump_value(serializer, answer, f"the answer for {' > '.join(where)}")
+            changes[(ANSWER, path_key(where))] = state.answers[where]
         tracker = SharedTracker(serializer)
         tracker.restore(saved, shared)
-        checkpointer.write(run_id, {}, Progress("running", progress.steps))
+        checkpointer.write(run_id, changes, Progress("running", progress.steps))
         saver = make_saver(durability, checkpointer, run_id)
-        durable = DurableHooks(run_id, shared, serializer, tracker, saver, state=state, steps=progress.steps)
-        source = CheckpointResume(run_id, serializer, state, pause)
-        return cls(run_id, shared, serializer, checkpointer, durable, source)
+        durable = DurableHooks(
+            run_id, shared, serializer, tracker, saver, state=state, steps=progress.steps, lease=lease
+        )
+        source = CheckpointResume(run_id, serializer, state)
+        return cls(run_id, shared, serializer, checkpointer, durable, lease, source)
 
     @property
     def _recorder(self) -> DurableHooks:
         assert self.hooks is not None, "a finished run's outcome records nothing"
         return self.hooks
+
+    def close(self) -> None:
+        """The run is over (done, paused, failed or cancelled): give up its lease."""
+        if self.lease is not None:
+            self.lease.release()
 
     def done(self, result: Any) -> Done:
         try:

@@ -10,8 +10,10 @@ Every stored value carries a CRC32, so a damaged value is reported, never resume
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
+import time
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .checkpointer import (
+    LEASE_TTL,
     STATUSES,
     Changes,
     Checkpointer,
@@ -31,7 +34,7 @@ from .checkpointer import (
     exists_message,
     normalize_statuses,
 )
-from .errors import CorruptCheckpointError, DurableError, RunExistsError, RunNotFoundError
+from .errors import CorruptCheckpointError, DurableError, RunBusyError, RunExistsError, RunNotFoundError
 
 SCHEMA_VERSION = 1
 _SCHEMA = """
@@ -39,7 +42,8 @@ CREATE TABLE IF NOT EXISTS rillflow_schema (version INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS rillflow_runs (
     run_id TEXT PRIMARY KEY, status TEXT NOT NULL, flow TEXT NOT NULL, fingerprint TEXT NOT NULL,
     shape TEXT NOT NULL, serializer TEXT NOT NULL, params BLOB, created REAL NOT NULL,
-    steps INTEGER NOT NULL, updated REAL NOT NULL, error TEXT, pause_path TEXT, payload BLOB, result BLOB
+    steps INTEGER NOT NULL, updated REAL NOT NULL, error TEXT, pause_path TEXT, payload BLOB, result BLOB,
+    lease_owner TEXT, lease_expires REAL
 );
 CREATE INDEX IF NOT EXISTS rillflow_runs_status ON rillflow_runs (status, updated);
 CREATE TABLE IF NOT EXISTS rillflow_entries (
@@ -57,13 +61,21 @@ _PROGRESS = (
     "result = ? WHERE run_id = ?"
 )
 _INFO_COLUMNS = "run_id, status, flow, steps, created, updated, error, pause_path"
+_LEASE_COLUMNS = {"lease_owner": "TEXT", "lease_expires": "REAL"}  # added to version-1 files made before
+_CLAIM = (
+    "UPDATE rillflow_runs SET lease_owner = ?, lease_expires = ? WHERE run_id = ? "
+    "AND (lease_owner IS NULL OR lease_owner = ? OR lease_expires IS NULL OR lease_expires <= ?)"
+)
 
 
 class SQLiteCheckpointer(Checkpointer):
-    """Stores runs in the SQLite file at ``path`` (created if missing; ``":memory:"`` works too).
+    """Stores runs in the SQLite file at ``path`` (``":memory:"`` works too).
 
-    One connection, shared by the threads of this process under a lock; other processes may open the
-    same file (WAL mode; a writer waits up to ``timeout`` seconds for another).
+    The file is created if missing, unless ``create=False`` (then a missing file is an error, so a typo
+    in a path does not start an empty store). ``readonly=True`` opens it for reading only, for listing
+    runs in a file you may not write (a file this process may not write is opened so anyway). One
+    connection, shared by the threads of this process under a lock; other processes may open the same
+    file (WAL mode; a writer waits up to ``timeout`` seconds).
     """
 
     def __init__(
@@ -74,12 +86,16 @@ class SQLiteCheckpointer(Checkpointer):
         timeout: float = 5.0,
         keep_runs: int | None = None,
         max_age: float | None = None,
+        lease_ttl: float = LEASE_TTL,
+        create: bool = True,
+        readonly: bool = False,
     ) -> None:
-        super().__init__(keep_runs=keep_runs, max_age=max_age)
+        super().__init__(keep_runs=keep_runs, max_age=max_age, lease_ttl=lease_ttl)
         if synchronous not in ("NORMAL", "FULL"):
             raise ValueError(f'synchronous must be "NORMAL" or "FULL", got {synchronous!r}')
         self.path = str(path)
         self.synchronous, self.timeout = synchronous, timeout
+        self.create_file, self.readonly = create and not readonly, readonly
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
 
@@ -109,22 +125,68 @@ class SQLiteCheckpointer(Checkpointer):
                 ) from exc
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False)
+        conn = self._open()
         try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute(f"PRAGMA synchronous={self.synchronous}")
+            if not self.readonly:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute(f"PRAGMA synchronous={self.synchronous}")
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             if "rillflow_schema" not in tables:
+                if self.readonly:
+                    raise CorruptCheckpointError(
+                        f"{self.path} is an SQLite database but holds no rillflow runs "
+                        "(no rillflow_schema table): give the path of a checkpoint file"
+                    )
                 conn.executescript(
                     f"BEGIN; {_SCHEMA} INSERT INTO rillflow_schema VALUES ({SCHEMA_VERSION}); COMMIT;"
                 )
             else:
                 _check_schema(conn, self.path, tables)
+                if not self.readonly:
+                    _add_lease_columns(conn)
         except BaseException:
             conn.close()
             raise
         self._conn = conn
         return conn
+
+    def _open(self) -> sqlite3.Connection:
+        memory = self.path == ":memory:" or self.path.startswith("file:")
+        if not memory:
+            if os.path.isfile(self.path) and os.path.getsize(self.path) == 0:
+                raise CorruptCheckpointError(
+                    f"{self.path} is an empty file (0 bytes), not a checkpoint database: delete it to "
+                    "start a new store there, or give the path of the right file"
+                )
+            if not self.create_file and not os.path.exists(self.path):
+                raise DurableError(
+                    f"no checkpoint database {self.path} (check the path; it is created only when a run "
+                    "is started)"
+                )
+        if (
+            not self.readonly
+            and not memory
+            and os.path.isfile(self.path)
+            and not os.access(self.path, os.W_OK)
+        ):
+            self.readonly = True  # a file we may only read: list and load its runs; writes are refused
+        if not self.readonly or memory:
+            return self._sqlite(self.path)
+        uri = f"{Path(self.path).resolve().as_uri()}?mode=ro"
+        conn = self._sqlite(uri, uri=True)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError:
+            # A WAL file needs its shared-memory file, which a read-only directory cannot hold: read the
+            # file as it is on disk (commits still in someone's -wal file are not seen).
+            conn.close()
+            conn = self._sqlite(uri + "&immutable=1", uri=True)
+        return conn
+
+    def _sqlite(self, target: str, *, uri: bool = False) -> sqlite3.Connection:
+        return sqlite3.connect(
+            target, timeout=self.timeout, isolation_level=None, check_same_thread=False, uri=uri
+        )
 
     def close(self) -> None:
         with self._lock:
@@ -147,7 +209,9 @@ class SQLiteCheckpointer(Checkpointer):
             if row is not None:
                 raise RunExistsError(exists_message(record.run_id, row[0]))
             conn.execute(
-                "INSERT INTO rillflow_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO rillflow_runs (run_id, status, flow, fingerprint, shape, serializer, params, "
+                "created, steps, updated, error, pause_path, payload, result) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     record.run_id, p.status, record.flow, record.fingerprint, record.shape,
                     record.serializer, record.params, record.created, p.steps, p.updated, p.error,
@@ -232,6 +296,34 @@ class SQLiteCheckpointer(Checkpointer):
         with self._db(write=True) as conn:
             conn.execute("DELETE FROM rillflow_entries WHERE run_id = ?", (run_id,))
             return conn.execute("DELETE FROM rillflow_runs WHERE run_id = ?", (run_id,)).rowcount > 0
+
+    def claim(self, run_id: str, owner: str, ttl: float) -> None:
+        now = time.time()
+        with self._db(write=True) as conn:
+            if conn.execute(_CLAIM, (owner, now + ttl, run_id, owner, now)).rowcount:
+                return
+            row = conn.execute(
+                "SELECT lease_owner, lease_expires FROM rillflow_runs WHERE run_id = ?", (run_id,)
+            ).fetchone()
+        if row is None:
+            raise RunNotFoundError(f"no stored run with id {run_id!r} in {self.path}")
+        raise RunBusyError(run_id, str(row[0]), float(row[1]))
+
+    def release(self, run_id: str, owner: str) -> None:
+        with self._db(write=True) as conn:
+            conn.execute(
+                "UPDATE rillflow_runs SET lease_owner = NULL, lease_expires = NULL "
+                "WHERE run_id = ? AND lease_owner = ?",
+                (run_id, owner),
+            )
+
+
+def _add_lease_columns(conn: sqlite3.Connection) -> None:
+    """Files made before leases existed get their two columns (still schema version 1)."""
+    have = {row[1] for row in conn.execute("PRAGMA table_info(rillflow_runs)")}
+    for name, kind in _LEASE_COLUMNS.items():
+        if name not in have:
+            conn.execute(f"ALTER TABLE rillflow_runs ADD COLUMN {name} {kind}")
 
 
 def _check_schema(conn: sqlite3.Connection, path: str, tables: set[str]) -> None:

@@ -16,7 +16,7 @@ from ..core.context import Path
 from .checkpointer import Key
 from .errors import CorruptCheckpointError
 
-SHARED, POSITION, TOTAL, ITEM, PREPPED = "s", "p", "n", "i", "r"
+SHARED, POSITION, TOTAL, ITEM, HASHES, ANSWER, PREPPED = "s", "p", "n", "i", "h", "a", "r"
 
 
 @functools.lru_cache(maxsize=4096)
@@ -38,6 +38,10 @@ class RunState:
     items: dict[Path, dict[int, bytes]] = field(default_factory=dict)
     #: visits that were past their prep when saved: path -> serialized prep result
     prepped: dict[Path, bytes] = field(default_factory=dict)
+    #: per batch, a fingerprint of each item (so a resume can tell that finished items are still the same)
+    hashes: dict[Path, list[str]] = field(default_factory=dict)
+    #: answers given to paused nodes (serialized), kept until the node finishes
+    answers: dict[Path, bytes] = field(default_factory=dict)
 
     def drop_below(self, path: Path) -> list[Key]:
         """Forget everything at ``path`` and under it (the node finished); returns the deleted keys."""
@@ -50,6 +54,9 @@ class RunState:
             gone.append((TOTAL, path_key(p)))
         for p in [p for p in self.items if p[:n] == path]:
             gone.extend((ITEM, item_key(p, i)) for i in self.items.pop(p))
+        for p in [p for p in self.hashes if p[:n] == path]:
+            del self.hashes[p]
+            gone.append((HASHES, path_key(p)))
         return gone
 
 
@@ -71,6 +78,13 @@ def split_entries(entries: Mapping[Key, bytes], run_id: str) -> tuple[dict[str, 
                 state.items.setdefault(tuple(path), {})[int(index)] = value
             elif ns == PREPPED:
                 state.prepped[_path(key)] = value
+            elif ns == HASHES:
+                hashes = json.loads(value)
+                if not isinstance(hashes, list):
+                    raise ValueError("not a list of item fingerprints")
+                state.hashes[_path(key)] = [str(h) for h in hashes]
+            elif ns == ANSWER:
+                state.answers[_path(key)] = value
             else:
                 raise ValueError(f"unknown entry kind {ns!r}")
         except (ValueError, TypeError) as exc:
