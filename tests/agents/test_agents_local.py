@@ -35,7 +35,7 @@ async def test_the_structured_agent_completes_a_one_tool_task(agent_model: Local
         answer_on_last_turn=True,
     )
     assert isinstance(agent.config.protocol, StructuredProtocol)  # chosen for the embedded model
-    result = await agent.ask("What is the weather in Paris?")
+    result = await agent.ask_async("What is the weather in Paris?")
 
     assert result.steps, "the model called no tool"
     first = result.steps[0]

@@ -22,6 +22,7 @@ from decimal import Decimal
 from pathlib import Path, PurePath
 from typing import Any, Protocol, runtime_checkable
 
+from .._support.pydantic import is_pydantic_instance, is_pydantic_model
 from .errors import CheckpointMismatchError, SerializationError
 
 TAG = "__rf__"
@@ -53,10 +54,6 @@ def _find_class(name: str) -> Any:
     for part in qualname.split("."):
         obj = getattr(obj, part)
     return obj
-
-
-def _is_pydantic(value: Any) -> bool:
-    return any(k.__module__.startswith("pydantic") and k.__name__ == "BaseModel" for k in type(value).__mro__)
 
 
 class JSONSerializer:
@@ -131,7 +128,7 @@ class JSONSerializer:
         if dataclasses.is_dataclass(v) and not isinstance(v, type):
             fields = {f.name: self._tree(getattr(v, f.name)) for f in dataclasses.fields(v)}
             return {TAG: "dataclass", "t": self._name_of(t), "v": fields}
-        if _is_pydantic(v):
+        if is_pydantic_instance(v):
             return {TAG: "pydantic", "t": self._name_of(t), "v": v.model_dump(mode="json")}
         raise TypeError(
             f"{t.__module__}.{t.__qualname__} is not JSON-serializable: use plain data, a dataclass or a "
@@ -175,7 +172,7 @@ class JSONSerializer:
             for key, value in v.items():  # no __init__/__post_init__: the saved fields are the state
                 object.__setattr__(obj, key, value)
             return obj
-        if tag == "pydantic" and _is_pydantic_class(cls):
+        if tag == "pydantic" and is_pydantic_model(cls):
             return cls.model_validate(v)
         raise SerializationError(f"unknown or unsafe saved type tag {tag!r} for {d.get('t')!r}")
 
@@ -190,12 +187,6 @@ def _stable_order(values: Any) -> list[Any]:
 
 def _hashable(k: Any) -> Any:
     return tuple(k) if type(k) is list else k
-
-
-def _is_pydantic_class(cls: Any) -> bool:
-    return isinstance(cls, type) and any(
-        k.__module__.startswith("pydantic") and k.__name__ == "BaseModel" for k in cls.__mro__
-    )
 
 
 _SIMPLE_ENCODE: dict[type, Callable[[Any], Any]] = {
