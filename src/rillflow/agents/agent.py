@@ -223,7 +223,7 @@ class Agent(AsyncFlow):
     ``answer_on_last_turn`` withholds the tools on the last turn the budget allows, so the run ends with
     an answer; ``repeat_calls=False`` does not run a call identical to an earlier one of the
     conversation (the model is told to use the result it already has, and its next turn must answer).
-    Each left at None follows ``model.capabilities.needs_agent_guards`` (true for the embedded model):
+    Each left at None follows ``model.capabilities.needs_guidance`` (true for the embedded model):
     on for a small model, off otherwise.
     """
 
@@ -251,7 +251,7 @@ class Agent(AsyncFlow):
             raise ValueError(f"max_iterations must be an int >= 1, got {max_iterations!r}")
         toolbox = tools if isinstance(tools, Toolbox) else Toolbox(tools, timeout=tool_timeout)
         chosen = _pick_protocol(model, protocol, fmt)
-        guarded = model.capabilities.needs_agent_guards
+        guarded = model.capabilities.needs_guidance
         if require_tool is None:
             require_tool = guarded and len(toolbox) > 0
         if answer_on_last_turn is None:
@@ -265,8 +265,8 @@ class Agent(AsyncFlow):
         if max_parallel_tools is not None and max_parallel_tools < 1:
             raise ValueError(f"max_parallel_tools must be >= 1 or None, got {max_parallel_tools!r}")
         options: Options = {**model_options} if model_options else {}
-        if guarded:  # a small model copies arguments and results best with greedy decoding
-            options.setdefault("temperature", 0.0)
+        if guarded and "temperature" not in model.default_options:
+            options.setdefault("temperature", 0.0)  # a small model copies arguments best when greedy
         config = _Config(
             model,
             toolbox,

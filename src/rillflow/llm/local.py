@@ -229,7 +229,7 @@ class LocalModel(OpenAICompatibleModel):
             supports_json_schema=True,
             supports_grammar=True,
             context_tokens=self.server.context_tokens,
-            needs_agent_guards=True,
+            needs_guidance=True,
         )
 
     def _resolve_base_url(self) -> str | None:
