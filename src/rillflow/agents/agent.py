@@ -224,7 +224,8 @@ class Agent(AsyncFlow):
     an answer; ``repeat_calls=False`` does not run a call identical to an earlier one of the
     conversation (the model is told to use the result it already has, and its next turn must answer).
     Each left at None follows ``model.capabilities.needs_guidance`` (true for the embedded model):
-    on for a small model, off otherwise.
+    on for a small model, off otherwise; such a model also gets ``temperature=0`` unless
+    ``model_options`` or its ``default_options`` set one.
     """
 
     def __init__(

@@ -118,7 +118,7 @@ class StructuredProtocol(Protocol):
         lines = [instructions.strip(), ""] if instructions.strip() else []
         lines.append("You can use these tools:")
         for one in toolbox:
-            call = {"action": one.name, "input": example_of(one.parameters)}
+            call = {"action": one.name, "input": example_of(one.parameters, describe=True)}
             lines.append(f"- {one.name}: {one.description or '(no description)'}")
             described = [
                 f"{name} ({spec['description']})"

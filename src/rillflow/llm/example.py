@@ -18,17 +18,18 @@ _SCALAR_EXAMPLES: dict[str, Any] = {
 }
 
 
-def example_of(schema: Schema) -> Any:
-    """A value shaped like ``schema``: every property, one item per array, the first enum/const value."""
-    return _example(schema, schema.get("$defs", {}), depth=0)
+def example_of(schema: Schema, *, describe: bool = False) -> Any:
+    """A value shaped like ``schema``: every property, one item per array, the first enum/const value;
+    with ``describe``, a string that has a description shows it as ``"<description>"``."""
+    return _example(schema, schema.get("$defs", {}), 0, describe)
 
 
-def _example(schema: Any, definitions: dict[str, Schema], depth: int) -> Any:
+def _example(schema: Any, definitions: dict[str, Schema], depth: int, describe: bool = False) -> Any:
     if not isinstance(schema, dict) or depth > 8:  # a recursive model: stop somewhere
         return "..."
     reference = schema.get("$ref")
     if isinstance(reference, str) and reference.startswith("#/$defs/"):
-        return _example(definitions.get(reference.rsplit("/", 1)[1], {}), definitions, depth + 1)
+        return _example(definitions.get(reference.rsplit("/", 1)[1], {}), definitions, depth + 1, describe)
     if "const" in schema:
         return schema["const"]
     if schema.get("enum"):
@@ -38,15 +39,17 @@ def _example(schema: Any, definitions: dict[str, Schema], depth: int) -> Any:
     for key in ("anyOf", "oneOf"):
         options = [o for o in schema.get(key, ()) if not (isinstance(o, dict) and o.get("type") == "null")]
         if options:
-            return _example(options[0], definitions, depth + 1)
+            return _example(options[0], definitions, depth + 1, describe)
     kind = schema.get("type")
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), "null")
     if kind == "object" or "properties" in schema:
         properties = schema.get("properties", {})
-        return {name: _example(sub, definitions, depth + 1) for name, sub in properties.items()}
+        return {name: _example(sub, definitions, depth + 1, describe) for name, sub in properties.items()}
     if kind == "array":
-        return [_example(schema.get("items", {}), definitions, depth + 1)]
+        return [_example(schema.get("items", {}), definitions, depth + 1, describe)]
+    if kind == "string" and describe and schema.get("description"):
+        return f"<{schema['description']}>"
     return _SCALAR_EXAMPLES.get(str(kind), "...")
 
 

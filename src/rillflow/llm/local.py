@@ -232,6 +232,15 @@ class LocalModel(OpenAICompatibleModel):
             needs_guidance=True,
         )
 
+    def _translate_error(self, exc: Exception) -> LLMError | None:
+        error = super()._translate_error(exc)
+        if error is not None and "context size" in error.message:
+            error.message += (
+                f" (this server gives a request {self.server.context_tokens} tokens: set {CONTEXT_ENV} or "
+                "LocalServer(context_per_slot=...) for more, or send a shorter conversation)"
+            )
+        return error
+
     def _resolve_base_url(self) -> str | None:
         self.base_url = self.server.start()
         return self.base_url
