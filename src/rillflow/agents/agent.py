@@ -16,12 +16,14 @@ from .._async import AsyncFlow, AsyncNode, AsyncParallelBatchNode
 from ..llm.base import Model
 from ..llm.types import Message, Options, ToolCall
 from .confirm import Confirm, decide
+from .history import fit_history
 from .protocol import ANSWER, Must, NativeProtocol, Protocol, StructuredProtocol
 from .tool import ToolLike
 from .toolbox import Toolbox, ToolResult
 
 Outcome = Literal["answer", "max_iterations"]
 MAX_ITERATIONS = "max_iterations"
+REPLY_TOKENS = 512  # kept free for the reply when no max_tokens is set
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ class _Start(_AgentNode):
             if system:
                 state["messages"].append({"role": "system", "content": system})
         question = self.params.get(cfg.input_key, shared.get(cfg.input_key))
+        state["run_start"] = len(state["messages"])
         if question is not None:
             state["messages"].append({"role": "user", "content": str(question)})
         state.update(
@@ -101,7 +104,18 @@ class _Think(_AgentNode):
             must = "answer"
         elif state.get("only_repeats"):  # it already has every result it asked for
             must = "answer"
-        return list(state["messages"]), must
+        return self.fitted(state), must
+
+    def fitted(self, state: dict[str, Any]) -> list[Message]:
+        """The history to send: all of it, or without its oldest parts when it would not fit the context."""
+        cfg = self.config
+        context = cfg.model.capabilities.context_tokens
+        messages = list(state["messages"])
+        if context is None:
+            return messages
+        reply = cfg.options.get("max_tokens", cfg.model.default_options.get("max_tokens", REPLY_TOKENS))
+        start = min(state.get("run_start", 0), max(len(messages) - 1, 0))
+        return fit_history(messages, start, context - reply)
 
     async def exec_async(self, prep_res: tuple[list[Message], Must] | None) -> Any:
         if prep_res is None:
