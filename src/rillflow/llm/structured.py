@@ -117,9 +117,9 @@ class _Conversation:
         if self.max_attempts < 1:
             raise ValueError(f"max_attempts must be >= 1, got {self.max_attempts!r}")
         self.options: Options = {key: value for key, value in options.items() if key not in _OWN_KEYS}  # type: ignore[assignment]
-        # Constrained by our schema, or by the caller's own ``json_schema`` option (an agent's actions).
         if model.capabilities.needs_guidance and "temperature" not in model.default_options:
             self.options.setdefault("temperature", 0.0)  # a small model copies names exactly when greedy
+        # Constrained by our schema, or by the caller's own ``json_schema`` option (an agent's actions).
         self.constrained = "json_schema" in self.options or (
             self.schema is not None and model.capabilities.supports_json_schema
         )
