@@ -163,7 +163,7 @@ async def test_structured_protocol_reads_json_actions() -> None:
     assert model.calls[1].messages[-2:-1] == [
         {"role": "assistant", "content": '{"action": "add", "input": {"a": 4, "b": 5}}'}
     ]
-    assert model.calls[1].messages[-1]["content"].startswith("Result of add: 9")
+    assert model.calls[1].messages[-1]["content"].split("\n\n", 1)[1].startswith("Result of add: 9")
     assert "json_schema" not in model.calls[0].options  # this model cannot enforce a schema
 
 
@@ -189,7 +189,7 @@ async def test_structured_protocol_corrects_malformed_actions() -> None:
         ]
     )
     result = await Agent(model, [add], protocol="structured", require_tool=True).ask_async("1 + 1?")
-    feedback = [call.messages[-1]["content"] for call in model.calls[1:]]
+    feedback = [call.messages[-1]["content"].split("\n\n", 1)[1] for call in model.calls[1:]]
     assert feedback[0].startswith('Invalid action: the reply needs a string "action" field.')
     assert feedback[1].startswith("Invalid action: use a tool before answering.")
     assert feedback[2].startswith(

@@ -90,8 +90,8 @@ def test_json_schema_constraint_is_used_when_the_backend_supports_it() -> None:
     generate_structured(constrained, "Who?", schema=Person, format="json", temperature=0.0)
     assert constrained.calls[0].options["json_schema"] == Person.model_json_schema()
     assert constrained.calls[0].options["temperature"] == 0.0
-    assert constrained.calls[0].prompt.endswith(
-        'Answer in JSON shaped like this example, with your own values:\n{"name": "...", "age": 0}'
+    assert constrained.calls[0].prompt == (
+        'Answer in JSON shaped like this example, with your own values:\n{"name": "...", "age": 0}\n\nWho?'
     )
 
     unconstrained = ScriptedModel(['```json\n{"name": "Ada", "age": 36}\n```'])
@@ -162,7 +162,10 @@ def test_instructions_join_the_last_user_message() -> None:
     assert generate_structured(model, [system, {"role": "user", "content": "List."}]) == ["a"]
     messages = model.calls[0].messages
     assert messages[0] == system and len(messages) == 2
-    assert messages[1]["content"].startswith("List.\n\nAnswer with a single fenced ```yaml code block")
+    # Instructions first, so that the model reads the request (the data) right before it answers.
+    assert (
+        messages[1]["content"] == "Answer with a single fenced ```yaml code block and nothing else.\n\nList."
+    )
 
 
 async def test_async_twin_retries_the_same_way() -> None:

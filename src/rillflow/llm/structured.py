@@ -132,7 +132,9 @@ class _Conversation:
         self.base: list[Message] = as_messages(prompt)
         last = self.base[-1] if self.base else {}
         if last.get("role") == "user" and isinstance(last.get("content"), str):
-            last["content"] += "\n\n" + self._instructions()  # small models follow one message best
+            # One message, instructions first: a small model then reads the data (a resume, a question)
+            # right before it answers, and copies it far more exactly (emails: 12 -> 17 of 20).
+            last["content"] = self._instructions() + "\n\n" + last["content"]
         else:
             self.base.append({"role": "user", "content": self._instructions()})
         self.messages: list[Message] = list(self.base)
