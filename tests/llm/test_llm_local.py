@@ -13,6 +13,7 @@ import pydantic
 import pytest
 
 from rillflow.llm import (
+    LLMError,
     LocalModel,
     LocalServer,
     OpenAICompatibleModel,
@@ -107,6 +108,14 @@ def test_the_server_reports_the_context_one_request_may_use(local_server: LocalS
     # 4 slots x 1024 tokens in one shared cache: a single request may use all of it.
     assert local_server.context_tokens == 4096
     assert LocalModel(local_server).capabilities.context_tokens == 4096
+
+
+def test_a_request_over_the_context_says_how_to_get_more(local_model: LocalModel) -> None:
+    with pytest.raises(LLMError) as info:
+        local_model.generate("word " * 5000)  # refused before any decoding
+    message = str(info.value)
+    assert "context size" in message and "this server gives a request 4096 tokens" in message
+    assert "RILLFLOW_LLM_CONTEXT" in message and "request_id=?" not in message
 
 
 async def test_parallel_requests_all_answered_within_the_slot_budget(local_server: LocalServer) -> None:
