@@ -20,7 +20,7 @@ from typing import Any
 
 from rillflow import AsyncFlow, AsyncNode, AsyncParallelBatchNode, Node
 from rillflow.llm import LocalModel, Model, Reply, Usage, default_model
-from rillflow.llm.select import DEFAULT_SPEC, MODEL_ENV
+from rillflow.llm.choose import DEFAULT_SPEC, MODEL_ENV
 
 DATA_DIR = Path(__file__).parent / "data"
 SUMMARY_OPTIONS: dict[str, Any] = {"max_tokens": 60, "temperature": 0.2, "seed": 7}

@@ -94,7 +94,7 @@ def scripted_model() -> ScriptedModel:
 
 async def main(question: str = QUESTION, model: Model | None = None) -> AgentResult:
     spans.clear()
-    result = await build_agent(model or default_model()).ask(question)
+    result = await build_agent(model or default_model()).ask_async(question)
     for name, (start, end, thread) in spans.items():
         print(f"{name:<16} ran from {start:5.2f}s to {end:5.2f}s in thread {thread}")
     print(f"Answer ({result.outcome}, {result.iterations} turns): {result.answer}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from typing import Any, Literal
@@ -12,7 +11,7 @@ from agents_helpers import overlap, tool_calls
 
 from rillflow import AsyncFlow, AsyncNode
 from rillflow.agents import Agent, AgentResult, NativeProtocol, StructuredProtocol, Toolbox, tool
-from rillflow.llm import LocalModel, LocalServer, Reply, ScriptedModel
+from rillflow.llm import Capabilities, LocalModel, LocalServer, Reply, ScriptedModel
 
 
 @tool
@@ -58,7 +57,7 @@ async def test_native_protocol_runs_the_tools_and_returns_the_answer() -> None:
 )
 async def test_invalid_arguments_are_fed_back_and_the_run_goes_on(arguments: Any, error: str) -> None:
     model = ScriptedModel([tool_calls(("add", arguments)), tool_calls(("add", {"a": 2, "b": 3})), "5"])
-    result = await Agent(model, [add], protocol="native").ask("2 + 3?")
+    result = await Agent(model, [add], protocol="native").ask_async("2 + 3?")
     assert result.answer == "5"
     fed_back = model.calls[1].messages[-1]
     assert fed_back["role"] == "tool" and fed_back["content"].startswith(error)
@@ -72,7 +71,7 @@ async def test_tool_exceptions_and_unknown_tools_are_fed_back() -> None:
         raise RuntimeError("disk on fire")
 
     model = ScriptedModel([tool_calls(("explode", {}), ("teleport", {})), "Both failed."])
-    result = await Agent(model, [explode], protocol="native").ask("Try.")
+    result = await Agent(model, [explode], protocol="native").ask_async("Try.")
     outputs = [m["content"] for m in model.calls[1].messages if m["role"] == "tool"]
     assert outputs == [
         "Error: explode failed: RuntimeError: disk on fire",
@@ -96,7 +95,7 @@ async def test_tool_calls_of_one_turn_run_concurrently_within_the_bound(bound: i
         return label
 
     model = ScriptedModel([tool_calls(("nap", {"label": "a"}), ("nap", {"label": "b"})), "done"])
-    await Agent(model, [nap], protocol="native", max_parallel_tools=bound).ask("Nap twice.")
+    await Agent(model, [nap], protocol="native", max_parallel_tools=bound).ask_async("Nap twice.")
     assert overlap(spans["a"], spans["b"]) is overlaps
     assert threading.current_thread().name not in threads  # sync tools ran in worker threads
 
@@ -142,8 +141,8 @@ async def test_running_again_on_the_same_shared_continues_the_conversation() -> 
     model = ScriptedModel(["Hello Ada.", "Your name is Ada."])
     agent = Agent(model, protocol="native", instructions="Be brief.")
     shared: dict[str, Any] = {}
-    await agent.ask("I am Ada.", shared)
-    second = await agent.ask("What is my name?", shared)
+    await agent.ask_async("I am Ada.", shared)
+    second = await agent.ask_async("What is my name?", shared)
     assert second.answer == "Your name is Ada."
     assert [m["content"] for m in model.calls[1].messages] == [
         "Be brief.", "I am Ada.", "Hello Ada.", "What is my name?",
@@ -155,15 +154,16 @@ async def test_structured_protocol_reads_json_actions() -> None:
     model = ScriptedModel(
         ['```json\n{"action": "add", "input": {"a": 4, "b": 5}}\n```', '{"action": "answer", "answer": "9"}']
     )
-    result = await Agent(model, [add], protocol="structured").ask("4 + 5?")
+    result = await Agent(model, [add], protocol="structured").ask_async("4 + 5?")
     assert (result.answer, result.outcome) == ("9", "answer")
     assert result.steps[0]["arguments"] == {"a": 4, "b": 5}
     system = model.calls[0].messages[0]["content"]
-    assert "- add: Add two integers." in system and json.dumps(add.parameters) in system
+    assert "- add: Add two integers." in system
+    assert 'call it with: {"action": "add", "input": {"a": 0, "b": 0}}' in system  # an example call
     assert model.calls[1].messages[-2:-1] == [
         {"role": "assistant", "content": '{"action": "add", "input": {"a": 4, "b": 5}}'}
     ]
-    assert model.calls[1].messages[-1]["content"].startswith("Result of add: 9")
+    assert model.calls[1].messages[-1]["content"].split("\n\n", 1)[1].startswith("Result of add: 9")
     assert "json_schema" not in model.calls[0].options  # this model cannot enforce a schema
 
 
@@ -172,7 +172,7 @@ async def test_structured_protocol_constrains_generation_when_the_model_can() ->
         ['{"action": "add", "input": {"a": 1, "b": 1}}', '{"action": "answer", "answer": "2"}'],
         supports_json_schema=True,
     )
-    await Agent(model, [add], protocol="structured", require_tool=True).ask("1 + 1?")
+    await Agent(model, [add], protocol="structured", require_tool=True).ask_async("1 + 1?")
     first, second = (call.options["json_schema"] for call in model.calls)
     assert [b["properties"]["action"]["const"] for b in first["anyOf"]] == ["add"]  # must use a tool
     assert [b["properties"]["action"]["const"] for b in second["anyOf"]] == ["add", "answer"]
@@ -188,8 +188,8 @@ async def test_structured_protocol_corrects_malformed_actions() -> None:
             '{"action": "answer", "answer": {"value": 2}}',
         ]
     )
-    result = await Agent(model, [add], protocol="structured", require_tool=True).ask("1 + 1?")
-    feedback = [call.messages[-1]["content"] for call in model.calls[1:]]
+    result = await Agent(model, [add], protocol="structured", require_tool=True).ask_async("1 + 1?")
+    feedback = [call.messages[-1]["content"].split("\n\n", 1)[1] for call in model.calls[1:]]
     assert feedback[0].startswith('Invalid action: the reply needs a string "action" field.')
     assert feedback[1].startswith("Invalid action: use a tool before answering.")
     assert feedback[2].startswith(
@@ -201,7 +201,7 @@ async def test_structured_protocol_corrects_malformed_actions() -> None:
 
 async def test_structured_protocol_in_yaml() -> None:
     model = ScriptedModel(["action: add\ninput:\n  a: 2\n  b: 2\n", "action: answer\nanswer: four\n"])
-    result = await Agent(model, [add], protocol="structured", fmt="yaml").ask("2 + 2?")
+    result = await Agent(model, [add], protocol="structured", fmt="yaml").ask_async("2 + 2?")
     assert result.answer == "four"
     assert model.calls[1].messages[-2]["content"] == "action: add\ninput:\n  a: 2\n  b: 2"
 
@@ -210,6 +210,48 @@ def test_protocol_auto_picks_structured_for_the_embedded_model_only() -> None:
     local = LocalModel(LocalServer())  # not started: nothing is loaded
     assert isinstance(Agent(local).config.protocol, StructuredProtocol)
     assert isinstance(Agent(ScriptedModel([])).config.protocol, NativeProtocol)
+    no_tools = ScriptedModel([], capabilities=Capabilities(supports_tools=False))
+    assert isinstance(Agent(no_tools).config.protocol, StructuredProtocol)
+
+
+def test_guards_default_from_the_model_capabilities() -> None:
+    small = Agent(LocalModel(LocalServer()), [add]).config
+    assert (small.require_tool, small.repeat_calls, small.answer_on_last_turn) == (True, False, True)
+    assert small.options == {"temperature": 0.0}
+    large = Agent(ScriptedModel([]), [add]).config
+    assert (large.require_tool, large.repeat_calls, large.answer_on_last_turn) == (False, True, False)
+    assert large.options == {}
+    chosen = Agent(LocalModel(LocalServer()), [add], require_tool=False, model_options={"temperature": 0.7})
+    assert (chosen.config.require_tool, chosen.config.options) == (False, {"temperature": 0.7})
+
+
+def test_ask_is_the_sync_twin_of_ask_async() -> None:
+    model = ScriptedModel(
+        ['{"action": "add", "input": {"a": 1, "b": 2}}', '{"action": "answer", "answer": "3"}']
+    )
+    result = Agent(model, [add], protocol="structured").ask("1 + 2?")
+    assert (result.answer, result.steps[0]["output"]) == ("3", "3")
+
+
+async def test_a_refused_repeat_makes_the_next_turn_answer() -> None:
+    call = '{"action": "add", "input": {"a": 1, "b": 2}}'
+    model = ScriptedModel([call, call, '{"action": "answer", "answer": "3"}'], supports_json_schema=True)
+    result = await Agent(model, [add], protocol="structured", repeat_calls=False).ask_async("1 + 2?")
+    assert result.answer == "3" and len(result.steps) == 2 and "repeated" not in result.steps[1]
+    last = model.calls[2].options["json_schema"]
+    assert [b["properties"]["action"]["const"] for b in last["anyOf"]] == ["answer"]
+
+
+async def test_a_cut_action_becomes_feedback_to_be_brief() -> None:
+    model = ScriptedModel(
+        [
+            Reply('{"action": "answer", "answer": "aaaa', finish_reason="length"),
+            '{"action": "answer", "answer": "ok"}',
+        ]
+    )
+    result = await Agent(model, [add], protocol="structured").ask_async("Hi")
+    assert result.answer == "ok"
+    assert "it was cut off: it is too long, be brief" in model.calls[1].messages[-1]["content"]
 
 
 def test_invalid_configurations_are_refused() -> None:
@@ -232,22 +274,22 @@ def test_invalid_configurations_are_refused() -> None:
 
 async def test_model_options_are_sent_with_every_turn() -> None:
     model = ScriptedModel([Reply("ok")])
-    await Agent(model, protocol="native", model_options={"temperature": 0.0, "max_tokens": 5}).ask("Hi")
+    await Agent(model, protocol="native", model_options={"temperature": 0.0, "max_tokens": 5}).ask_async("Hi")
     assert model.calls[0].options == {"temperature": 0.0, "max_tokens": 5}
 
 
 async def test_answer_on_last_turn_withholds_the_tools_when_the_budget_ends() -> None:
     native = ScriptedModel([tool_calls(("add", {"a": 1, "b": 1})), "2"])
-    result = await Agent(native, [add], protocol="native", max_iterations=2, answer_on_last_turn=True).ask(
-        "1+1?"
-    )
+    result = await Agent(
+        native, [add], protocol="native", max_iterations=2, answer_on_last_turn=True
+    ).ask_async("1+1?")
     assert result.outcome == "answer"
     assert "tool_choice" not in native.calls[0].options and native.calls[1].options["tool_choice"] == "none"
 
     structured = ScriptedModel(['{"action": "answer", "answer": "2"}'], supports_json_schema=True)
-    await Agent(structured, [add], protocol="structured", max_iterations=1, answer_on_last_turn=True).ask(
-        "1+1?"
-    )
+    await Agent(
+        structured, [add], protocol="structured", max_iterations=1, answer_on_last_turn=True
+    ).ask_async("1+1?")
     branches = structured.calls[0].options["json_schema"]["anyOf"]
     assert [b["properties"]["action"]["const"] for b in branches] == ["answer"]
 
@@ -263,7 +305,7 @@ async def test_repeated_calls_are_not_run_again_when_asked() -> None:
 
     script = [tool_calls(("fetch", {"n": 1})), tool_calls(("fetch", '{"n":1}'), ("fetch", {"n": 2})), "done"]
     model = ScriptedModel(script)
-    result = await Agent(model, [fetch], protocol="native", repeat_calls=False).ask("Fetch.")
+    result = await Agent(model, [fetch], protocol="native", repeat_calls=False).ask_async("Fetch.")
     assert runs == [1, 2]
     assert (
         result.steps[1]["output"]
@@ -271,13 +313,13 @@ async def test_repeated_calls_are_not_run_again_when_asked() -> None:
     )
 
     again = ScriptedModel(script)
-    await Agent(again, [fetch], protocol="native").ask("Fetch.")
+    await Agent(again, [fetch], protocol="native").ask_async("Fetch.")
     assert runs == [1, 2, 1, 1, 2]  # by default, a repeated call runs (tools may not be pure)
 
 
 async def test_a_reply_that_never_parses_is_a_failed_turn_not_a_crash() -> None:
     model = ScriptedModel(["not json", "still not json", '{"action": "answer", "answer": "ok"}'])
-    result = await Agent(model, [add], protocol=StructuredProtocol(max_attempts=2)).ask("Hi")
+    result = await Agent(model, [add], protocol=StructuredProtocol(max_attempts=2)).ask_async("Hi")
     assert (result.outcome, result.answer, result.iterations) == ("answer", "ok", 2)
     assert result.messages[-3:-1] == [
         {"role": "assistant", "content": "still not json"},

@@ -52,7 +52,7 @@ async def test_a_sync_callback_decides_each_call() -> None:
         return request.arguments == '{"path": "a.txt"}'
 
     model = two_deletes()
-    result = await Agent(model, [delete_file, list_files], protocol="native", confirm=confirm).ask(
+    result = await Agent(model, [delete_file, list_files], protocol="native", confirm=confirm).ask_async(
         "Clean up."
     )
     assert asked == [
@@ -73,7 +73,9 @@ async def test_an_async_callback_is_awaited() -> None:
     async def confirm(request: ConfirmRequest) -> bool:
         return True
 
-    await Agent(two_deletes(), [delete_file, list_files], protocol="native", confirm=confirm).ask("Clean up.")
+    await Agent(two_deletes(), [delete_file, list_files], protocol="native", confirm=confirm).ask_async(
+        "Clean up."
+    )
     assert deleted == ["a.txt", "b.txt"]
 
 

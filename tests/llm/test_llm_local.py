@@ -13,6 +13,7 @@ import pydantic
 import pytest
 
 from rillflow.llm import (
+    LLMError,
     LocalModel,
     LocalServer,
     OpenAICompatibleModel,
@@ -85,11 +86,36 @@ def test_structured_output_with_pydantic_model(local_model: LocalModel) -> None:
     assert isinstance(person, Person)
 
 
-async def test_structured_output_async_with_dict_schema(local_model: LocalModel) -> None:
+async def test_structured_yaml_is_constrained_on_the_embedded_model(local_model: LocalModel) -> None:
+    fruits = {
+        "type": "object",
+        "properties": {"fruits": {"type": "array", "items": {"type": "string", "maxLength": 20}}},
+        "required": ["fruits"],
+    }
     data = await generate_structured_async(
-        local_model, "Invent a person.", schema=PERSON_SCHEMA, format="json", max_tokens=48
+        local_model, "List three fruits.", schema=fruits, max_tokens=80, max_items=3, max_attempts=1
     )
-    jsonschema.validate(data, PERSON_SCHEMA)
+    jsonschema.validate(data, fruits)
+    assert 1 <= len(data["fruits"]) <= 3
+
+
+def test_a_grammar_constrains_output(local_model: LocalModel) -> None:
+    reply = local_model.generate("Is the sky blue? Answer yes or no.", grammar='root ::= "yes" | "no"')
+    assert reply.text in {"yes", "no"}
+
+
+def test_the_server_reports_the_context_one_request_may_use(local_server: LocalServer) -> None:
+    # 4 slots x 1024 tokens in one shared cache: a single request may use all of it.
+    assert local_server.context_tokens == 4096
+    assert LocalModel(local_server).capabilities.context_tokens == 4096
+
+
+def test_a_request_over_the_context_says_how_to_get_more(local_model: LocalModel) -> None:
+    with pytest.raises(LLMError) as info:
+        local_model.generate("word " * 5000)  # refused before any decoding
+    message = str(info.value)
+    assert "context size" in message and "this server gives a request 4096 tokens" in message
+    assert "RILLFLOW_LLM_CONTEXT" in message and "request_id=?" not in message
 
 
 async def test_parallel_requests_all_answered_within_the_slot_budget(local_server: LocalServer) -> None:

@@ -6,6 +6,8 @@ import pydantic
 import pytest
 
 from rillflow.llm import (
+    Capabilities,
+    Reply,
     ScriptedModel,
     StructuredOutputError,
     extract_block,
@@ -52,7 +54,8 @@ def test_yaml_syntax_error_is_fed_back_and_retried() -> None:
         "age": 36,
     }
     first, second = model.calls
-    assert "```yaml" in first.prompt and '"required": ["name", "age"]' in first.prompt
+    assert "```yaml\nname: '...'\nage: 0\n```" in first.prompt  # an example, not the schema
+    assert '"required"' not in first.prompt
     assert second.messages[-2] == {"role": "assistant", "content": "```yaml\nname: [unclosed\n```"}
     assert "That answer was invalid" in second.messages[-1]["content"]
 
@@ -87,14 +90,70 @@ def test_json_schema_constraint_is_used_when_the_backend_supports_it() -> None:
     generate_structured(constrained, "Who?", schema=Person, format="json", temperature=0.0)
     assert constrained.calls[0].options["json_schema"] == Person.model_json_schema()
     assert constrained.calls[0].options["temperature"] == 0.0
+    assert constrained.calls[0].prompt == (
+        'Answer in JSON shaped like this example, with your own values:\n{"name": "...", "age": 0}\n\nWho?'
+    )
 
     unconstrained = ScriptedModel(['```json\n{"name": "Ada", "age": 36}\n```'])
     generate_structured(unconstrained, "Who?", schema=Person, format="json")
     assert "json_schema" not in unconstrained.calls[0].options
 
-    yaml_wanted = ScriptedModel(["```yaml\nname: Ada\nage: 36\n```"], supports_json_schema=True)
-    generate_structured(yaml_wanted, "Who?", schema=PERSON)
-    assert "json_schema" not in yaml_wanted.calls[0].options
+
+def test_yaml_is_constrained_too_and_answered_in_json_its_flow_style() -> None:
+    model = ScriptedModel(['{"name": "Ada", "age": 36}'], supports_json_schema=True)
+    assert generate_structured(model, "Who?", schema=PERSON) == {"name": "Ada", "age": 36}
+    assert model.calls[0].options["json_schema"] == PERSON
+    assert "```yaml" not in model.calls[0].prompt
+
+
+def test_arrays_without_a_bound_are_capped_in_the_constraint_only() -> None:
+    schema = {"type": "array", "items": {"type": "string"}}
+    bounded = {"type": "array", "items": {"type": "string"}, "maxItems": 3}
+    model = ScriptedModel(['["a"]', '["b"]'], supports_json_schema=True)
+    generate_structured(model, "List.", schema=schema, max_items=5)
+    generate_structured(model, "List.", schema=bounded)
+    assert model.calls[0].options["json_schema"] == {**schema, "maxItems": 5}
+    assert model.calls[1].options["json_schema"] == bounded
+
+
+def test_every_schema_error_is_fed_back_at_once() -> None:
+    model = ScriptedModel(['{"name": 1, "age": "old"}', '{"name": "Ada", "age": 36}'])
+    generate_structured(model, "Who?", schema=PERSON, format="json")
+    feedback = model.calls[1].messages[-1]["content"]
+    assert "at age: 'old' is not of type 'integer'" in feedback
+    assert "at name: 1 is not of type 'string'" in feedback
+
+
+def test_a_reply_cut_at_max_tokens_is_named_and_not_retried() -> None:
+    model = ScriptedModel([Reply('{"name": "Ada", "age', finish_reason="length"), "never used"])
+    with pytest.raises(StructuredOutputError) as info:
+        generate_structured(model, "Who?", schema=PERSON, format="json", max_tokens=8)
+    message = str(info.value)
+    assert "cut at max_tokens=8 (finish_reason 'length')" in message
+    assert "raise max_tokens" in message and "maxItems" in message
+    assert "request_id" not in message
+    assert (info.value.finish_reason, info.value.attempts, len(model.calls)) == ("length", 1, 1)
+
+
+def test_retries_do_not_grow_the_conversation() -> None:
+    model = ScriptedModel(["```json\n[1\n```", "```json\n[2\n```", '```json\n{"name": "Ada", "age": 3}\n```'])
+    generate_structured(model, "Who?", schema=PERSON, format="json")
+    lengths = [len(call.messages) for call in model.calls]
+    assert lengths == [1, 3, 3]  # the prompt, then the prompt + the last answer + its errors
+    assert model.calls[2].messages[1] == {"role": "assistant", "content": "```json\n[2\n```"}
+
+
+def test_a_retry_that_would_overflow_the_context_leaves_the_answer_out() -> None:
+    rambling = "```json\n" + "x" * 3000 + "\n```"
+    model = ScriptedModel(
+        [rambling, '```json\n{"name": "Ada", "age": 3}\n```'], capabilities=Capabilities(context_tokens=600)
+    )
+    generate_structured(model, "Who?", schema=PERSON, format="json", max_tokens=100)
+    retry = model.calls[1].messages
+    assert len(retry) == 2 and "xxxx" not in retry[-1]["content"]
+    assert retry[-1]["content"].startswith(
+        "Your previous answer (3012 characters, not repeated here) was invalid"
+    )
 
 
 def test_instructions_join_the_last_user_message() -> None:
@@ -103,7 +162,10 @@ def test_instructions_join_the_last_user_message() -> None:
     assert generate_structured(model, [system, {"role": "user", "content": "List."}]) == ["a"]
     messages = model.calls[0].messages
     assert messages[0] == system and len(messages) == 2
-    assert messages[1]["content"].startswith("List.\n\nAnswer with a single fenced ```yaml code block")
+    # Instructions first, so that the model reads the request (the data) right before it answers.
+    assert (
+        messages[1]["content"] == "Answer with a single fenced ```yaml code block and nothing else.\n\nList."
+    )
 
 
 async def test_async_twin_retries_the_same_way() -> None:

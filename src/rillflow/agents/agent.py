@@ -16,12 +16,14 @@ from ..core.async_nodes import AsyncFlow, AsyncNode, AsyncParallelBatchNode
 from ..llm.base import Model
 from ..llm.types import Message, Options, ToolCall
 from .confirm import Confirm, decide
+from .history import fit_history
 from .protocol import ANSWER, Must, NativeProtocol, Protocol, StructuredProtocol
 from .tool import ToolLike
 from .toolbox import Toolbox, ToolResult
 
 Outcome = Literal["answer", "max_iterations"]
 MAX_ITERATIONS = "max_iterations"
+REPLY_TOKENS = 512  # kept free for the reply when no max_tokens is set
 
 
 @dataclass(frozen=True)
@@ -79,9 +81,12 @@ class _Start(_AgentNode):
             if system:
                 state["messages"].append({"role": "system", "content": system})
         question = self.params.get(cfg.input_key, shared.get(cfg.input_key))
+        state["run_start"] = len(state["messages"])
         if question is not None:
             state["messages"].append({"role": "user", "content": str(question)})
-        state.update(iterations=0, answer=None, outcome=None, pending=[], called_tool=False)
+        state.update(
+            iterations=0, answer=None, outcome=None, pending=[], called_tool=False, only_repeats=False
+        )
         return "think"
 
 
@@ -97,7 +102,20 @@ class _Think(_AgentNode):
             must = "tool"
         elif cfg.answer_on_last_turn and state["iterations"] == cfg.max_iterations - 1:
             must = "answer"
-        return list(state["messages"]), must
+        elif state.get("only_repeats"):  # it already has every result it asked for
+            must = "answer"
+        return self.fitted(state), must
+
+    def fitted(self, state: dict[str, Any]) -> list[Message]:
+        """The history to send: all of it, or without its oldest parts when it would not fit the context."""
+        cfg = self.config
+        context = cfg.model.capabilities.context_tokens
+        messages = list(state["messages"])
+        if context is None:
+            return messages
+        reply = cfg.options.get("max_tokens", cfg.model.default_options.get("max_tokens", REPLY_TOKENS))
+        start = min(state.get("run_start", 0), max(len(messages) - 1, 0))
+        return fit_history(messages, start, context - reply)
 
     async def exec_async(self, prep_res: tuple[list[Message], Must] | None) -> Any:
         if prep_res is None:
@@ -153,13 +171,14 @@ class _Act(AsyncParallelBatchNode, _AgentNode):
         call, approved, repeated = item
         if repeated:
             message = f"{call.name} was already called with these arguments; use its result above"
-            return ToolResult.failure(call, message).record()
+            return ToolResult.failure(call, message).record() | {"repeated": True}
         if not approved:
             return ToolResult.failure(call, f"the user declined this call of {call.name}").record()
         return (await self.config.toolbox.run(call)).record()
 
     async def post_async(self, shared: dict[str, Any], prep_res: Any, records: list[dict[str, Any]]) -> str:
         state = self.state(shared)
+        state["only_repeats"] = all(record.pop("repeated", False) for record in records)
         state["messages"].extend(self.config.protocol.result_messages(records))
         state["steps"].extend(records)
         state["pending"] = []
@@ -190,12 +209,7 @@ def _pick_protocol(model: Model, protocol: str | Protocol, fmt: Literal["json", 
     if isinstance(protocol, Protocol):
         return protocol
     if protocol == "auto":
-        native = getattr(model, "supports_tools", None)
-        if native is None:  # the embedded SmolLM2 model has no tool calling; other servers do
-            from ..llm.local import LocalModel
-
-            native = not isinstance(model, LocalModel)
-        protocol = "native" if native else "structured"
+        protocol = "native" if model.capabilities.supports_tools else "structured"
     if protocol == "native":
         return NativeProtocol()
     if protocol == "structured":
@@ -213,7 +227,7 @@ class Agent(AsyncFlow):
     ``"max_iterations"`` action, so ``agent - "max_iterations" >> handler`` can deal with it).
 
     ``protocol``: ``"native"`` (OpenAI ``tools``), ``"structured"`` (JSON/YAML actions, ``fmt``), or
-    ``"auto"``: structured for the embedded local model, native otherwise; or a :class:`Protocol`
+    ``"auto"``: native when ``model.capabilities.supports_tools``, else structured; or a :class:`Protocol`
     object, such as ``StructuredProtocol("yaml", max_answer_chars=200)``. Tool calls of one turn run
     concurrently, at most ``max_parallel_tools`` at once. Tools marked ``confirm=True`` are run only once
     a human agrees: through ``confirm`` (a callable, sync or async) if given, else by pausing the run
@@ -222,7 +236,10 @@ class Agent(AsyncFlow):
     Guards for small models: ``require_tool`` forbids answering before a tool was used;
     ``answer_on_last_turn`` withholds the tools on the last turn the budget allows, so the run ends with
     an answer; ``repeat_calls=False`` does not run a call identical to an earlier one of the
-    conversation (the model is told to use the result it already has).
+    conversation (the model is told to use the result it already has, and its next turn must answer).
+    Each left at None follows ``model.capabilities.needs_guidance`` (true for the embedded model):
+    on for a small model, off otherwise; such a model also gets ``temperature=0`` unless
+    ``model_options`` or its ``default_options`` set one.
     """
 
     def __init__(
@@ -237,9 +254,9 @@ class Agent(AsyncFlow):
         max_parallel_tools: int | None = 4,
         tool_timeout: float | None = None,
         confirm: Confirm | None = None,
-        require_tool: bool = False,
-        answer_on_last_turn: bool = False,
-        repeat_calls: bool = True,
+        require_tool: bool | None = None,
+        answer_on_last_turn: bool | None = None,
+        repeat_calls: bool | None = None,
         key: str = "agent",
         input_key: str = "question",
         model_options: Options | None = None,
@@ -249,6 +266,13 @@ class Agent(AsyncFlow):
             raise ValueError(f"max_iterations must be an int >= 1, got {max_iterations!r}")
         toolbox = tools if isinstance(tools, Toolbox) else Toolbox(tools, timeout=tool_timeout)
         chosen = _pick_protocol(model, protocol, fmt)
+        guarded = model.capabilities.needs_guidance
+        if require_tool is None:
+            require_tool = guarded and len(toolbox) > 0
+        if answer_on_last_turn is None:
+            answer_on_last_turn = guarded
+        if repeat_calls is None:
+            repeat_calls = not guarded
         if require_tool and not len(toolbox):
             raise ValueError("require_tool=True needs at least one tool")
         if isinstance(chosen, StructuredProtocol) and ANSWER in toolbox:
@@ -256,6 +280,8 @@ class Agent(AsyncFlow):
         if max_parallel_tools is not None and max_parallel_tools < 1:
             raise ValueError(f"max_parallel_tools must be >= 1 or None, got {max_parallel_tools!r}")
         options: Options = {**model_options} if model_options else {}
+        if guarded and "temperature" not in model.default_options:
+            options.setdefault("temperature", 0.0)  # a small model copies arguments best when greedy
         config = _Config(
             model,
             toolbox,
@@ -285,8 +311,16 @@ class Agent(AsyncFlow):
         """The agent's tools."""
         return self.config.toolbox
 
-    async def ask(self, question: str, shared: dict[str, Any] | None = None) -> AgentResult:
-        """Run the agent on ``question`` (in ``shared``, or a new dict) and return how it ended."""
+    def ask(self, question: str, shared: dict[str, Any] | None = None) -> AgentResult:
+        """Run the agent on ``question`` (in ``shared``, or a new dict) and return how it ended (blocking;
+        inside a running event loop it warns and names ``ask_async``, like ``run``)."""
+        shared = {} if shared is None else shared
+        shared[self.config.input_key] = question
+        self.run(shared)
+        return AgentResult.from_shared(shared, self.config.key)
+
+    async def ask_async(self, question: str, shared: dict[str, Any] | None = None) -> AgentResult:
+        """The async twin of :meth:`ask`."""
         shared = {} if shared is None else shared
         shared[self.config.input_key] = question
         await self.run_async(shared)

@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..llm.base import Model
+from ..llm.errors import StructuredOutputError
+from ..llm.example import example_of
+from ..llm.structured import generate_structured_async
 from ..llm.types import Message, Options, ToolCall
 from .toolbox import Toolbox, format_output
 
@@ -111,16 +114,24 @@ class StructuredProtocol(Protocol):
         self.max_input_chars = max_input_chars
 
     def system_prompt(self, instructions: str, toolbox: Toolbox) -> str:
+        # Small models copy examples far better than they read schemas: each tool is shown as a call.
         lines = [instructions.strip(), ""] if instructions.strip() else []
         lines.append("You can use these tools:")
         for one in toolbox:
+            call = {"action": one.name, "input": example_of(one.parameters, describe=True)}
             lines.append(f"- {one.name}: {one.description or '(no description)'}")
-            lines.append(f"  input schema: {json.dumps(one.parameters)}")
+            described = [
+                f"{name} ({spec['description']})"
+                for name, spec in one.parameters.get("properties", {}).items()
+                if isinstance(spec, dict) and spec.get("description")
+            ]
+            if described:
+                lines.append(f"  arguments: {', '.join(described)}")
+            lines.append(f"  call it with: {json.dumps(call, ensure_ascii=False)}")
         lines += [
             "",
-            f"Answer every turn with one {self.fmt.upper()} object.",
-            'To use a tool: {"action": "<tool name>", "input": {<arguments>}}',
-            f'To give the final answer: {{"action": "{ANSWER}", "answer": "<your answer>"}}',
+            f"Answer every turn with one {self.fmt.upper()} object: a tool call as above, or the answer:",
+            json.dumps({"action": ANSWER, "answer": "<a full sentence that answers the question>"}),
         ]
         return "\n".join(lines)
 
@@ -154,10 +165,8 @@ class StructuredProtocol(Protocol):
     async def ask(
         self, model: Model, messages: list[Message], toolbox: Toolbox, options: Options, *, must: Must = None
     ) -> Turn:
-        from ..llm.errors import StructuredOutputError
-        from ..llm.structured import generate_structured_async
-
-        if self.fmt == "json" and model.supports_json_schema:
+        if model.capabilities.supports_json_schema:
+            # Constrained, the reply is JSON in both formats (JSON is YAML's flow style).
             schema = self.action_schema(toolbox, allow_tools=must != "answer", allow_answer=must != "tool")
             options = {**options, "json_schema": schema}
         try:
@@ -166,6 +175,8 @@ class StructuredProtocol(Protocol):
             )
         except StructuredOutputError as exc:
             reply: Message = {"role": "assistant", "content": exc.last_text}
+            if exc.finish_reason == "length":
+                return Turn(reply, feedback=self._feedback("it was cut off: it is too long, be brief"))
             return Turn(reply, feedback=self._feedback(f"it is not valid {self.fmt.upper()}"))
         return self.read_action(data, len(messages), must=must)
 
@@ -187,8 +198,10 @@ class StructuredProtocol(Protocol):
     def render(self, data: Any) -> str:
         """An action as the model would have written it, for the conversation history."""
         if self.fmt == "yaml":
-            import yaml  # present: parsing the reply needed it
-
+            try:
+                import yaml
+            except ImportError:  # a constrained (JSON) reply needed no YAML parser: JSON is YAML too
+                return json.dumps(data, ensure_ascii=False)
             return str(yaml.safe_dump(data, sort_keys=False, allow_unicode=True)).strip()
         return json.dumps(data, ensure_ascii=False)
 
@@ -197,6 +210,7 @@ class StructuredProtocol(Protocol):
 
     def result_messages(self, results: Sequence[Mapping[str, Any]]) -> list[Message]:
         text = "\n".join(f"Result of {r['tool']}: {r['output']}" for r in results)
+        text += f'\nUse this result: give the final answer with it ("action": "{ANSWER}"), or use a tool.'
         return [{"role": "user", "content": text}]
 
 

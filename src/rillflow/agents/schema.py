@@ -15,6 +15,8 @@ import typing
 from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
+from .._support.pydantic import is_pydantic_model
+
 Schema = dict[str, Any]
 Convert = Callable[[Any], Any]
 
@@ -25,11 +27,6 @@ _SCALARS: dict[Any, str] = {
     float: "number",
     type(None): "null",
 }
-
-
-def is_pydantic_model(tp: object) -> bool:
-    """Duck-typed, so that pydantic is imported only by users who already use it."""
-    return isinstance(tp, type) and hasattr(tp, "model_validate") and hasattr(tp, "model_json_schema")
 
 
 def schema_for(hint: Any) -> tuple[Schema, Convert | None]:

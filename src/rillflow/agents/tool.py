@@ -10,7 +10,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, get_args, overload
 
-from .schema import Convert, Schema, is_pydantic_model, schema_for, type_hints, validate
+from .._support.pydantic import is_pydantic_model
+from .schema import Convert, Schema, schema_for, type_hints, validate
 
 
 class ToolArgumentsError(ValueError):

@@ -23,6 +23,7 @@ from decimal import Decimal
 from pathlib import Path, PurePath
 from typing import Any, Protocol, runtime_checkable
 
+from .._support.pydantic import is_pydantic_instance, is_pydantic_model
 from .errors import CheckpointMismatchError, SerializationError
 
 TAG = "__rf__"
@@ -54,10 +55,6 @@ def _find_class(name: str) -> Any:
     for part in qualname.split("."):
         obj = getattr(obj, part)
     return obj
-
-
-def _is_pydantic(value: Any) -> bool:
-    return any(k.__module__.startswith("pydantic") and k.__name__ == "BaseModel" for k in type(value).__mro__)
 
 
 class JSONSerializer:
@@ -134,7 +131,7 @@ class JSONSerializer:
             # restored without running __init__.
             name = self._name_of(t)
             return {TAG: "dataclass", "t": name, "v": self._attributes(name, _instance_state(v))}
-        if _is_pydantic(v):
+        if is_pydantic_instance(v):
             name = self._name_of(t)
             saved = {"f": self._attributes(name, dict(v.__dict__)), "set": sorted(v.model_fields_set)}
             extra, private = v.__pydantic_extra__, v.__pydantic_private__
@@ -195,7 +192,7 @@ class JSONSerializer:
             for key, value in v.items():  # no __init__/__post_init__: the saved fields are the state
                 object.__setattr__(obj, key, value)
             return obj
-        if tag == "pydantic" and _is_pydantic_class(cls):
+        if tag == "pydantic" and is_pydantic_model(cls):
             if "f" not in v:  # saved by an earlier rillflow: the model's JSON dump
                 return cls.model_validate(v)
             obj = cls.model_construct(set(v["set"]), **v["f"], **v.get("x", {}))
@@ -226,12 +223,6 @@ def _stable_order(values: Any) -> list[Any]:
 
 def _hashable(k: Any) -> Any:
     return tuple(k) if type(k) is list else k
-
-
-def _is_pydantic_class(cls: Any) -> bool:
-    return isinstance(cls, type) and any(
-        k.__module__.startswith("pydantic") and k.__name__ == "BaseModel" for k in cls.__mro__
-    )
 
 
 def _clock(v: dt.datetime | dt.time) -> Any:

@@ -7,13 +7,15 @@ retries, a shared limiter and retries with backoff. Third-party packages (``open
 """
 
 from .base import Model, Request
+from .capabilities import Capabilities
+from .choose import default_model, model_from_spec
 from .errors import LLMError, StructuredOutputError
+from .example import example_of
 from .limiter import Lease, Limiter
 from .local import LocalModel, LocalServer, bundled_gguf_path, shared_local_server
 from .openai_backend import OpenAICompatibleModel
 from .retry import NO_RETRY, RetryPolicy
 from .scripted import Call, ScriptedModel
-from .select import default_model, model_from_spec
 from .structured import (
     StructuredOptions,
     extract_block,
@@ -26,6 +28,7 @@ from .types import Message, Options, Prompt, Reply, ToolCall, Usage
 __all__ = [
     "NO_RETRY",
     "Call",
+    "Capabilities",
     "LLMError",
     "Lease",
     "Limiter",
@@ -46,6 +49,7 @@ __all__ = [
     "Usage",
     "bundled_gguf_path",
     "default_model",
+    "example_of",
     "extract_block",
     "generate_structured",
     "generate_structured_async",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import NoReturn, Unpack
 
 from ..core.bridge import in_running_loop, warn_blocking_call
+from .capabilities import Capabilities
 from .errors import LLMError
 from .limiter import Limiter
 from .retry import RetryPolicy
@@ -38,11 +39,9 @@ class Model(ABC):
 
     Every call goes through ``self.limiter`` (shared by all nodes that use this model object) and is retried
     on transient failures according to ``self.retry``. ``default_options`` apply to every call unless the
-    call overrides them.
+    call overrides them. ``capabilities`` says what the model supports (tool calling, constrained
+    generation, context size); structured output and agents choose their defaults from it.
     """
-
-    supports_json_schema: bool = False
-    """True when the backend can constrain output to a JSON schema (the ``json_schema`` option)."""
 
     def __init__(
         self,
@@ -51,14 +50,26 @@ class Model(ABC):
         limiter: Limiter | None = None,
         retry: RetryPolicy | None = None,
         default_options: Options | None = None,
+        capabilities: Capabilities | None = None,
     ) -> None:
         self.name = name
+        self._capabilities = capabilities if capabilities is not None else Capabilities()
         self.limiter = limiter if limiter is not None else Limiter()
         self.retry = retry if retry is not None else RetryPolicy()
         self.default_options: Options = default_options or {}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r})"
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What this model supports (see :class:`Capabilities`)."""
+        return self._capabilities
+
+    @property
+    def supports_json_schema(self) -> bool:
+        """Shorthand for ``capabilities.supports_json_schema``."""
+        return self.capabilities.supports_json_schema
 
     def generate(self, prompt: Prompt, **options: Unpack[Options]) -> Reply:
         """Send ``prompt`` and wait for the whole reply (blocking).

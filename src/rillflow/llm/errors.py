@@ -32,17 +32,28 @@ class LLMError(Exception):
         details = [f"model={self.model or '?'}"]
         if self.status_code is not None:
             details.append(f"status={self.status_code}")
-        details.append(f"request_id={self.request_id or '?'}")
+        if self.request_id:
+            details.append(f"request_id={self.request_id}")
         return f"{self.message} ({', '.join(details)})"
 
 
 class StructuredOutputError(LLMError):
-    """The model never produced output that parsed and validated; ``last_text`` is its final attempt."""
+    """The model never produced output that parsed and validated; ``last_text`` is its final attempt and
+    ``finish_reason`` why that attempt stopped (``"length"``: it was cut at ``max_tokens``)."""
 
-    def __init__(self, message: str, *, model: str = "", last_text: str = "", attempts: int = 0) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        model: str = "",
+        last_text: str = "",
+        attempts: int = 0,
+        finish_reason: str = "stop",
+    ) -> None:
         super().__init__(message, model=model)
         self.last_text = last_text
         self.attempts = attempts
+        self.finish_reason = finish_reason
 
 
 def missing_extra(package: str, extra: str) -> ImportError:

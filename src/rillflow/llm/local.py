@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import atexit
 import importlib.util
+import json
 import os
 import threading
+import urllib.request
 from pathlib import Path
 from typing import Any
 
+from .capabilities import Capabilities
 from .errors import LLMError, missing_extra
 from .limiter import Limiter
 from .openai_backend import OpenAICompatibleModel
@@ -31,6 +34,8 @@ GGUF_ENV = "RILLFLOW_LLM_GGUF"
 DEFAULT_THREADS = 1
 DEFAULT_SLOTS = 4
 DEFAULT_CONTEXT_PER_SLOT = 2048
+# SmolLM2's training context: what one request may use before the server has told us.
+BUNDLED_TRAIN_CONTEXT = 8192
 
 
 def bundled_gguf_path() -> Path:
@@ -63,8 +68,10 @@ class LocalServer:
 
     ``threads`` (env ``RILLFLOW_LLM_THREADS``, default 1), ``slots`` = requests decoded in parallel (env
     ``RILLFLOW_LLM_SLOTS``, default 4) and ``context_per_slot`` tokens (env ``RILLFLOW_LLM_CONTEXT``,
-    default 2048). ``limiter`` is the budget shared by every LocalModel using this server; it admits
-    twice ``slots`` requests at a time.
+    default 2048). The slots share one cache of ``slots * context_per_slot`` tokens, so a single request
+    may use all of it, up to the model's training context (8192 for SmolLM2): ``context_tokens``.
+    ``limiter`` is the budget shared by every LocalModel using this server; it admits twice ``slots``
+    requests at a time.
     """
 
     def __init__(
@@ -86,6 +93,7 @@ class LocalServer:
         self._server: Any = None
         self._base_url: str | None = None
         self._port = 0  # 0: any free port; a restart reuses the first one so that clients stay valid
+        self._context_tokens: int | None = None  # read from the server once it listens
 
     def __repr__(self) -> str:
         state = self._base_url or "stopped"
@@ -95,6 +103,14 @@ class LocalServer:
     def running(self) -> bool:
         """Whether the server is listening."""
         return self._base_url is not None
+
+    @property
+    def context_tokens(self) -> int:
+        """Prompt plus reply tokens one request may use: what the server reports once started, before
+        that the shared cache size capped at SmolLM2's training context."""
+        if self._context_tokens is not None:
+            return self._context_tokens
+        return min(self.slots * self.context_per_slot, BUNDLED_TRAIN_CONTEXT)
 
     @property
     def base_url(self) -> str:
@@ -132,6 +148,9 @@ class LocalServer:
         params.port = self._port
         params.n_parallel = self.slots
         params.n_ctx = self.slots * self.context_per_slot
+        # One cache shared by the slots: a long request may use what the idle slots do not, so a
+        # conversation that grows (agent turns, structured-output retries) is not capped at a quarter.
+        params.kv_unified = True
         params.cpuparams.n_threads = self.threads
         params.cpuparams_batch.n_threads = self.threads
         params.verbosity = -1  # llama.cpp logs to stderr otherwise
@@ -144,7 +163,18 @@ class LocalServer:
             raise LLMError(f"the local model server did not start: {exc}", model=LOCAL_MODEL_NAME) from exc
         address = str(server.listening_address)
         self._port = int(address.rsplit(":", 1)[1])
+        self._context_tokens = _slot_context(address)
         return server, address
+
+
+def _slot_context(address: str) -> int | None:
+    """The context of one slot as the server reports it (``/props``), or None if it does not say."""
+    try:
+        with urllib.request.urlopen(address.rstrip("/") + "/props", timeout=10) as response:
+            props = json.load(response)
+        return int(props["default_generation_settings"]["n_ctx"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 _shared_lock = threading.Lock()
@@ -181,7 +211,6 @@ class LocalModel(OpenAICompatibleModel):
             base_url=None,
             api_key="local",  # the embedded server checks no key
             timeout=300.0,
-            supports_json_schema=True,
             limiter=limiter or self.server.limiter,
             retry=retry,
             default_options=default_options,
@@ -190,6 +219,27 @@ class LocalModel(OpenAICompatibleModel):
 
     def __repr__(self) -> str:
         return f"LocalModel({self.server!r})"
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """No native tool calling; JSON-schema and grammar constraints; the server's context; and, being
+        a 135M model, the agent guards on by default."""
+        return Capabilities(
+            supports_tools=False,
+            supports_json_schema=True,
+            supports_grammar=True,
+            context_tokens=self.server.context_tokens,
+            needs_guidance=True,
+        )
+
+    def _translate_error(self, exc: Exception) -> LLMError | None:
+        error = super()._translate_error(exc)
+        if error is not None and "context size" in error.message:
+            error.message += (
+                f" (this server gives a request {self.server.context_tokens} tokens: set {CONTEXT_ENV} or "
+                "LocalServer(context_per_slot=...) for more, or send a shorter conversation)"
+            )
+        return error
 
     def _resolve_base_url(self) -> str | None:
         self.base_url = self.server.start()

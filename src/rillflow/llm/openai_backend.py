@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from .base import Model, Request
+from .capabilities import Capabilities
 from .errors import LLMError, missing_extra
 from .limiter import Limiter
 from .retry import RetryPolicy
@@ -53,6 +54,8 @@ class OpenAICompatibleModel(Model):
 
     ``base_url`` and ``api_key`` default to ``OPENAI_BASE_URL`` and ``OPENAI_API_KEY``. The SDK's own
     retries are off: retries follow ``retry`` so that they are counted by the shared ``limiter``.
+    ``supports_tools``, ``supports_json_schema`` and ``supports_grammar`` (a llama.cpp server) describe
+    the server; ``capabilities`` replaces all three when given.
     """
 
     def __init__(
@@ -62,16 +65,25 @@ class OpenAICompatibleModel(Model):
         base_url: str | None = None,
         api_key: str | None = None,
         timeout: float = 120.0,
+        supports_tools: bool = True,
         supports_json_schema: bool = True,
+        supports_grammar: bool = False,
+        capabilities: Capabilities | None = None,
         limiter: Limiter | None = None,
         retry: RetryPolicy | None = None,
         default_options: Options | None = None,
     ) -> None:
-        super().__init__(model, limiter=limiter, retry=retry, default_options=default_options)
+        described = capabilities or Capabilities(
+            supports_tools=supports_tools,
+            supports_json_schema=supports_json_schema,
+            supports_grammar=supports_grammar,
+        )
+        super().__init__(
+            model, limiter=limiter, retry=retry, default_options=default_options, capabilities=described
+        )
         self.base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
         self._api_key = _Secret(api_key or os.environ.get("OPENAI_API_KEY") or PLACEHOLDER_API_KEY)
         self.timeout = timeout
-        self.supports_json_schema = supports_json_schema
         self._client_lock = threading.Lock()
         self._sync_client: openai.OpenAI | None = None
         # httpx async connection pools belong to one event loop, so each loop gets its own client.
@@ -132,6 +144,9 @@ class OpenAICompatibleModel(Model):
             }
         elif options.get("json_mode"):
             body["response_format"] = {"type": "json_object"}
+        if "grammar" in options:
+            # Not an OpenAI parameter: llama.cpp servers read it from the request body.
+            body["extra_body"] = {"grammar": options["grammar"]}
         return body
 
     def _send(self, request: Request) -> Reply:

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 
 from .base import Model, Request
+from .capabilities import Capabilities
 from .errors import LLMError
 from .limiter import Limiter
 from .retry import RetryPolicy
@@ -37,7 +38,8 @@ class ScriptedModel(Model):
     (all message contents joined by newlines) returning a step.
 
     ``latency`` simulates server time (slept by both faces). ``calls`` records every request, and
-    ``peak_concurrency`` how many were being answered at once.
+    ``peak_concurrency`` how many were being answered at once. ``capabilities`` lets a test play any
+    backend (``supports_json_schema=True`` is a shorthand for that one capability).
     """
 
     def __init__(
@@ -47,15 +49,18 @@ class ScriptedModel(Model):
         name: str = "scripted",
         latency: float = 0.0,
         supports_json_schema: bool = False,
+        capabilities: Capabilities | None = None,
         limiter: Limiter | None = None,
         retry: RetryPolicy | None = None,
         default_options: Options | None = None,
     ) -> None:
-        super().__init__(name, limiter=limiter, retry=retry, default_options=default_options)
+        described = capabilities or Capabilities(supports_json_schema=supports_json_schema)
+        super().__init__(
+            name, limiter=limiter, retry=retry, default_options=default_options, capabilities=described
+        )
         self._respond = script if callable(script) else None
         self._steps = [] if callable(script) else list(script)
         self.latency = latency
-        self.supports_json_schema = supports_json_schema
         self.calls: list[Call] = []
         self.peak_concurrency = 0
         self._active = 0

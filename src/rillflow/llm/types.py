@@ -18,7 +18,9 @@ class Options(TypedDict, total=False):
     """Generation options accepted by every model face (``generate``, ``generate_async``, ``stream_async``).
 
     ``json_schema`` is a JSON schema (dict) the reply must match, where the backend can enforce it;
-    ``json_mode`` asks for any JSON object; ``tools`` and ``tool_choice`` use the OpenAI format.
+    ``grammar`` is a llama.cpp GBNF grammar the reply must match (only for backends whose
+    ``capabilities.supports_grammar`` is true, such as the embedded server); ``json_mode`` asks for any
+    JSON object; ``tools`` and ``tool_choice`` use the OpenAI format.
     """
 
     temperature: float
@@ -26,6 +28,7 @@ class Options(TypedDict, total=False):
     stop: str | list[str]
     seed: int
     json_schema: dict[str, Any]
+    grammar: str
     json_mode: bool
     tools: list[dict[str, Any]]
     tool_choice: str | dict[str, Any]

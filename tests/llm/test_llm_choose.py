@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from rillflow.llm import LocalModel, LocalServer, OpenAICompatibleModel, bundled_gguf_path, default_model
-from rillflow.llm import select as select_module
+from rillflow.llm import choose as choose_module
+from rillflow.llm.choose import model_from_spec
 from rillflow.llm.openai_backend import import_openai
-from rillflow.llm.select import model_from_spec
 
 
 def test_local_spec_builds_the_embedded_model_without_starting_it() -> None:
@@ -37,7 +37,7 @@ def test_unknown_specs_are_rejected(spec: str) -> None:
 
 
 def test_default_model_follows_the_env_var_and_is_shared(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(select_module, "_cache", {})
+    monkeypatch.setattr(choose_module, "_cache", {})
     monkeypatch.setenv("RILLFLOW_LLM", "openai:gpt-4o-mini")
     model = default_model()
     assert isinstance(model, OpenAICompatibleModel) and model.name == "gpt-4o-mini"

@@ -6,6 +6,8 @@ import os
 import threading
 
 from .base import Model
+from .local import LocalModel
+from .openai_backend import OpenAICompatibleModel
 
 MODEL_ENV = "RILLFLOW_LLM"
 DEFAULT_SPEC = "local"
@@ -24,12 +26,8 @@ def model_from_spec(spec: str) -> Model:
     kind, _, name = spec.strip().partition(":")
     kind = kind.lower()
     if kind == "local" and not name:
-        from .local import LocalModel
-
         return LocalModel()
     if kind == "openai" and name:
-        from .openai_backend import OpenAICompatibleModel
-
         return OpenAICompatibleModel(name)
     raise ValueError(f"unknown model spec {spec!r}: use 'local' or 'openai:<model>'")
 

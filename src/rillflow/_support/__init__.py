@@ -1,0 +1,1 @@
+"""Small helpers shared by several rillflow features; each module imports nothing from rillflow."""
