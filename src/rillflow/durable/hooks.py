@@ -14,7 +14,7 @@ from .diff import SharedTracker, dump_value
 from .errors import CheckpointMismatchError
 from .saver import Saver
 from .serialize import Serializer
-from .state import ITEM, POSITION, SHARED, TOTAL, RunState, decode, item_key, path_key, position_value
+from .state import EXTRA, ITEM, POSITION, SHARED, TOTAL, RunState, decode, item_key, path_key, position_value
 
 
 class DurableHooks(RunHooks):
@@ -42,6 +42,19 @@ class DurableHooks(RunHooks):
         self._finished = {p: dict(items) for p, items in self.state.items.items()}
         self._answer = answer
         self._pending: dict[Key, bytes | None] = {}
+        self.extra_values: dict[str, Any] = {}  # what set_extra was given, for the run's result
+
+    # --- extras: small named records a feature keeps with the run (the usage meter's totals) ---------
+    def extra(self, name: str) -> bytes | None:
+        """The record ``name`` as stored by an earlier attempt of this run (None if there is none)."""
+        return self.state.extras.get(name)
+
+    def set_extra(self, name: str, data: bytes, value: Any = None) -> None:
+        """Keep ``data`` as the record ``name``, saved with the run's next save; ``value`` is shown on
+        the run's :class:`~rillflow.durable.Done` / :class:`~rillflow.durable.Paused` (``extras``)."""
+        self.state.extras[name] = data
+        self._pending[(EXTRA, name)] = data
+        self.extra_values[name] = value
 
     # --- steering -------------------------------------------------------------------------------
     def resume_point(self, flow: Flow, path: Path) -> ResumePoint | None:

@@ -17,6 +17,7 @@ from .checkpointer import Key
 from .errors import CorruptCheckpointError
 
 SHARED, POSITION, TOTAL, ITEM = "s", "p", "n", "i"
+EXTRA = "x"  # a small record a feature keeps with the run, by name (e.g. "usage": its token totals)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -36,6 +37,7 @@ class RunState:
     positions: dict[Path, tuple[str, int]] = field(default_factory=dict)
     totals: dict[Path, int] = field(default_factory=dict)
     items: dict[Path, dict[int, bytes]] = field(default_factory=dict)
+    extras: dict[str, bytes] = field(default_factory=dict)
 
     def drop_below(self, path: Path) -> list[Key]:
         """Forget everything at ``path`` and under it (the node finished); returns the deleted keys."""
@@ -67,6 +69,8 @@ def split_entries(entries: Mapping[Key, bytes], run_id: str) -> tuple[dict[str, 
             elif ns == ITEM:
                 *path, index = json.loads(key)
                 state.items.setdefault(tuple(path), {})[int(index)] = value
+            elif ns == EXTRA:
+                state.extras[key] = value
             else:
                 raise ValueError(f"unknown entry kind {ns!r}")
         except (ValueError, TypeError) as exc:
