@@ -23,6 +23,7 @@ from typing import Any
 
 from ._cli_input import CommandError, load_target, read_json_value, read_shared, to_json
 from .errors import Interrupt
+from .usage import UsageMeter
 
 DEFAULT_DB = "rillflow-runs.db"
 
@@ -93,7 +94,8 @@ def _run(args: argparse.Namespace) -> int:
 
     flow = load_target(args.target)
     shared = read_shared(args.shared)
-    options: dict[str, Any] = {}
+    meter = UsageMeter()
+    options: dict[str, Any] = {"hooks": [meter]}
     if args.db:
         from .events import new_run_id
 
@@ -119,6 +121,7 @@ def _run(args: argparse.Namespace) -> int:
                 bars.close()
         if not failed:
             _report_paused(result, args)
+    meter.print_report(sys.stderr)
     print(to_json(shared))
     return 1 if failed else 0
 
@@ -235,11 +238,12 @@ def _resume(args: argparse.Namespace) -> int:
     flow: Any = load_target(args.target)
     answer = None if args.answer is None else read_json_value(args.answer, "--answer")
     store = _checkpointer(args.db)
+    meter = UsageMeter()
     try:
         if isinstance(flow, AsyncNode):
-            result = asyncio.run(flow.resume_async(args.run_id, answer, checkpointer=store))
+            result = asyncio.run(flow.resume_async(args.run_id, answer, checkpointer=store, hooks=[meter]))
         else:
-            result = flow.resume(args.run_id, answer, checkpointer=store)
+            result = flow.resume(args.run_id, answer, checkpointer=store, hooks=[meter])
     except Exception as exc:
         if type(exc).__module__.startswith("rillflow.durable"):
             raise CommandError(str(exc)) from exc
@@ -248,6 +252,7 @@ def _resume(args: argparse.Namespace) -> int:
     finally:
         store.close()
     _report_paused(result, args)
+    meter.print_report(sys.stderr)
     shared = getattr(result, "shared", None)
     print(to_json(shared if shared is not None else result))
     return 0

@@ -5,7 +5,8 @@ up three ways: everything it watched (:attr:`UsageMeter.totals`, summed over nes
 ``run_many`` and successive runs), per node path (:attr:`UsageMeter.by_node`), and per top-level run
 (a ContextVar set at the run's start, so concurrent runs of ``run_many`` each have their own). The
 per-run totals are what the budget limits, what a durable run keeps in its record (and resumes from),
-and what the run reports at its end as a ``"usage"`` event (for listeners and ``stream_async``).
+and what the run reports at its end as a ``"usage"`` event (for listeners and ``stream_async``; only
+when it made LLM or tool calls).
 
 This is the one RunHooks subclass of the feature (written against the positional interface of
 ``rillflow.hooks``); everything else is plain functions and data.
@@ -17,7 +18,7 @@ import copy
 import threading
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TextIO
 
 from .._node import BaseNode
 from ..durable.hooks import DurableHooks
@@ -89,7 +90,8 @@ class UsageMeter(RunHooks):
         run = _RUN.get()
         if run is None:
             return
-        emit(USAGE, copy.copy(run.totals))
+        if run.totals.llm_calls or run.totals.tool_calls:  # a run that called nothing has nothing to say
+            emit(USAGE, copy.copy(run.totals))
         if run.token is not None:
             _RUN.reset(run.token)
 
@@ -125,6 +127,12 @@ class UsageMeter(RunHooks):
                 add(run.totals)
                 if run.durable is not None:
                     run.durable.set_extra(USAGE, run.totals.to_json(), run.totals)
+
+    def print_report(self, file: TextIO) -> None:
+        """Print :meth:`report` to ``file`` when the meter saw any LLM or tool call (the ``rillflow``
+        command does, on standard error)."""
+        if self.totals.llm_calls or self.totals.tool_calls:
+            print(self.report(), file=file)
 
     def report(self) -> str:
         """The totals and a line per node that made calls (paths of concurrent runs are merged)."""
