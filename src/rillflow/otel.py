@@ -145,4 +145,6 @@ class TracingHooks(RunHooks):
     def on_emit(self, path: Path, kind: str, data: Any) -> None:
         """LLM and tool calls become OpenInference child spans of their node's span."""
         parent = self._span_for(path)
-        openinference.record_call(self.tracer, self._trace, parent, kind, data, hide_content=self.hide_content)
+        openinference.record_call(
+            self.tracer, self._trace, parent, kind, data, hide_content=self.hide_content
+        )

@@ -102,7 +102,9 @@ async def test_durable_run_stopped_by_a_budget_is_saved_failed_and_resumes_with_
     model = ScriptedModel(tool_script(3))
     flow = agent(model)
     with pytest.raises(BudgetExceeded):
-        await flow.run_async({"question": "q"}, run_id="r1", checkpointer=db, hooks=[UsageMeter(max_llm_calls=2)])
+        await flow.run_async(
+            {"question": "q"}, run_id="r1", checkpointer=db, hooks=[UsageMeter(max_llm_calls=2)]
+        )
     info = db.list_runs()[0]
     assert info.status == "failed" and "max_llm_calls" in (info.error or "")
     assert len(model.calls) == 2

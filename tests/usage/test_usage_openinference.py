@@ -17,7 +17,6 @@ from rillflow.agents import Agent, tool
 from rillflow.llm import ScriptedModel
 from rillflow.otel import TracingHooks
 
-
 FAILED: set[str] = set()
 
 

@@ -81,7 +81,9 @@ async def test_agent_run_counts_llm_and_tool_calls_and_run_many_sums_runs_each_w
         if isinstance(event, Emit) and event.kind == "usage":
             ends.append(event.data)
 
-    results = await run_many(agent, [{"question": f"q{i}"} for i in range(4)], hooks=[meter], listeners=[listener])
+    results = await run_many(
+        agent, [{"question": f"q{i}"} for i in range(4)], hooks=[meter], listeners=[listener]
+    )
     assert all(r.ok for r in results)
     assert meter.totals.llm_calls == 4 * 3 and meter.totals.tool_calls == 4 * 2
     assert meter.totals.total_tokens == 4 * 3 * 15 and meter.runs == 4
@@ -108,7 +110,9 @@ async def test_llm_and_tool_events_carry_model_tool_duration_tokens_and_node_pat
     model = ScriptedModel(tool_script(1))
     agent = Agent(model, [lookup], protocol="native", name="Helper")
     events: list[Emit] = []
-    await agent.run_async({"question": "q"}, listeners=[lambda e: events.append(e) if isinstance(e, Emit) else None])
+    await agent.run_async(
+        {"question": "q"}, listeners=[lambda e: events.append(e) if isinstance(e, Emit) else None]
+    )
     kinds = [e.kind for e in events]
     assert kinds == ["llm_start", "llm_call", "tool_call", "llm_start", "llm_call", "usage"][: len(kinds)]
     llm = next(e for e in events if e.kind == "llm_call")
@@ -166,4 +170,4 @@ def test_unpriced_models_are_reported_not_silently_free() -> None:
 def test_totals_round_trip_and_summary() -> None:
     t = Totals(llm_calls=2, prompt_tokens=1000, completion_tokens=204, tool_calls=1, cost=0.5)
     assert Totals.from_json(t.to_json()) == t
-    assert t.summary() == "2 LLM calls, 1,204 tokens (1,000 prompt, 204 completion), 1 tool call, $0.5000"
+    assert t.summary() == "2 LLM calls, 1,204 tokens (1,000 prompt, 204 completion), 1 tool call, $0.500000"

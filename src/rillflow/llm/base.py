@@ -186,7 +186,9 @@ class Model(ABC):
         streamed: bool = False,
     ) -> None:
         duration = time.perf_counter() - clock
-        call = LLMCall(self.name, request.messages, request.options, started, duration, reply, error, streamed)
+        call = LLMCall(
+            self.name, request.messages, request.options, started, duration, reply, error, streamed
+        )
         emit(LLM_CALL, call)
 
     def prepare(self, prompt: Prompt, options: Options) -> Request:

@@ -87,7 +87,9 @@ class MCPToolset:
         """A server started as a subprocess, spoken to over its stdin/stdout (stopped on close)."""
         mcp = _import_mcp()
         argv = list(args)
-        params = mcp.StdioServerParameters(command=command, args=argv, env=dict(env) if env else None, cwd=cwd)
+        params = mcp.StdioServerParameters(
+            command=command, args=argv, env=dict(env) if env else None, cwd=cwd
+        )
         options.setdefault("name", os.path.basename(argv[-1] if argv else command))
         return cls(params, **options)
 

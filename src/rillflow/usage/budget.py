@@ -21,7 +21,7 @@ class BudgetExceeded(FlowError):
         spent = {
             "max_llm_calls": f"{used.llm_calls} LLM calls made",
             "max_tokens": f"{used.total_tokens} tokens used",
-            "max_cost": f"${used.cost:.4f} spent",
+            "max_cost": f"${used.cost:.6f} spent",
         }[limit]
         super().__init__(
             f"budget {limit}={allowed} reached at {where}: {spent}; the LLM call there was not sent "

@@ -22,7 +22,9 @@ class Price:
     def cost(self, prompt_tokens: int, completion_tokens: int, cached_tokens: int = 0) -> float:
         cached_price = self.prompt if self.cached is None else self.cached
         fresh = max(prompt_tokens - cached_tokens, 0)
-        return (fresh * self.prompt + cached_tokens * cached_price + completion_tokens * self.completion) / 1e6
+        return (
+            fresh * self.prompt + cached_tokens * cached_price + completion_tokens * self.completion
+        ) / 1e6
 
 
 Prices = Mapping[str, Price]
@@ -92,7 +94,7 @@ class Totals:
         return cls(**{k: v for k, v in raw.items() if k in known})
 
     def summary(self) -> str:
-        """One line: ``3 LLM calls, 1,204 tokens (1,000 prompt, 204 completion), 2 tool calls, $0.0012``."""
+        """One line: ``3 LLM calls, 1,204 tokens (1,000 prompt, 204 completion), 2 tool calls, $0.001200``."""
         text = (
             f"{self.llm_calls} LLM call{'s' * (self.llm_calls != 1)}, {self.total_tokens:,} tokens "
             f"({self.prompt_tokens:,} prompt"
@@ -102,7 +104,7 @@ class Totals:
         text += f", {self.completion_tokens:,} completion), {self.tool_calls} tool call"
         text += "s" * (self.tool_calls != 1)
         if self.cost or self.unpriced_calls:
-            text += f", ${self.cost:.4f}"
+            text += f", ${self.cost:.6f}" if self.cost < 1 else f", ${self.cost:,.2f}"
             if self.unpriced_calls:
                 text += f" (+{self.unpriced_calls} unpriced call{'s' * (self.unpriced_calls != 1)})"
         return text
