@@ -18,8 +18,17 @@ def test_the_python_blocks_run_in_order(capsys: pytest.CaptureFixture[str]) -> N
         exec(compile(block, f"usage.md block {index}", "exec"), namespace)
     out = capsys.readouterr().out
     assert "llm_call Trip > Geo > Think gpt-4o-mini\ntool_call Trip > Geo > Act > #0 capital\n" in out
-    assert "6 LLM calls, 720 tokens (600 prompt of which 480 cached, 120 completion), 3 tool calls, $0.000126" in out
-    assert "this run: 2 LLM calls, 240 tokens (200 prompt of which 160 cached, 40 completion), 1 tool call" in out
+    assert (
+        "6 LLM calls, 720 tokens (600 prompt of which 480 cached, 120 completion), 3 tool calls, $0.000126"
+        in out
+    )
+    assert (
+        "this run: 2 LLM calls, 240 tokens (200 prompt of which 160 cached, 40 completion), 1 tool call"
+        in out
+    )
     assert "max_llm_calls 1 Trip > Geo > Think\nbudget max_llm_calls=1 reached at Trip > Geo > Think" in out
     assert "failed\nParis. | 2 LLM calls, 240 tokens" in out
-    assert "run Trip CHAIN\nGeo AGENT\nStart CHAIN\nThink CHAIN\nllm gpt-4o-mini LLM\nAct CHAIN\ntool capital TOOL" in out
+    assert (
+        "run Trip CHAIN\nGeo AGENT\nStart CHAIN\nThink CHAIN\nllm gpt-4o-mini LLM\nAct CHAIN\ntool capital TOOL"
+        in out
+    )
