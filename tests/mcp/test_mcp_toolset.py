@@ -144,3 +144,20 @@ async def test_streamable_http_server_on_localhost(http_url: str) -> None:
         agent = Agent(script(call("remote_add", a=40, b=2), "42"), tools, protocol="native")
         result = await agent.ask("what is 40 + 2?")
     assert result.steps[0]["output"] == "42" and result.answer == "42"
+
+
+async def test_confirm_flag_asks_before_calling_the_server() -> None:
+    asked: list[str] = []
+
+    def confirm(request: Any) -> bool:
+        asked.append(request.tool)
+        return request.tool == "calc_add"
+
+    model = script(call("calc_add", a=1, b=2), call("calc_secret"), "done")
+    async with MCPToolset(in_process(), prefix="calc_", confirm={"add", "secret"}) as tools:
+        result = await Agent(model, tools, protocol="native", confirm=confirm).ask("go")
+    assert asked == ["calc_add", "calc_secret"]
+    assert [(s["tool"], s["ok"], s["output"]) for s in result.steps] == [
+        ("calc_add", True, "3"),
+        ("calc_secret", False, "Error: the user declined this call of calc_secret"),
+    ]

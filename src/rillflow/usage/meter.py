@@ -25,7 +25,7 @@ from ..durable.hooks import DurableHooks
 from ..hooks import MultiHooks, Path, RunHooks, current_hooks, emit
 from ..llm.calls import LLM_CALL, LLM_START, TOOL_CALL, LLMCall, ToolRun
 from .budget import Budget
-from .totals import Prices, Totals
+from .totals import Prices, Totals, price_of
 
 USAGE = "usage"  # the kind of the event a run emits at its end, and the name of its durable record
 
@@ -70,6 +70,7 @@ class UsageMeter(RunHooks):
         self.prices = prices
         self.totals = Totals()
         self.by_node: dict[Path, Totals] = {}  # node path (batch items merged) -> its calls
+        self._by_path: dict[Path, Totals] = {}  # exact path (items included) -> its node's totals
         self.runs = 0
         self._lock = threading.Lock()  # a sync exec in a worker thread reports from that thread
 
@@ -110,23 +111,34 @@ class UsageMeter(RunHooks):
                     snapshot = copy.copy(used)
                 self.budget.check(snapshot, path)
         elif kind == LLM_CALL and isinstance(data, LLMCall):
-            self._add(path, lambda t: t.add_llm(data, self.prices))
+            cost, unpriced = price_of(data, self.prices)
+            run = _RUN.get()
+            with self._lock:
+                for totals in self._targets(path, run):
+                    totals.add_call(data, cost, unpriced)
+                self._keep(run)
         elif kind == TOOL_CALL and isinstance(data, ToolRun):
-            self._add(path, lambda t: t.add_tool(data))
+            run = _RUN.get()
+            with self._lock:
+                for totals in self._targets(path, run):
+                    totals.add_tool(data)
+                self._keep(run)
 
-    def _add(self, path: Path, add: Any) -> None:
-        run = _RUN.get()
-        key = _node_key(path)
-        with self._lock:
-            add(self.totals)
+    def _targets(self, path: Path, run: _Run | None) -> tuple[Totals, ...]:
+        """The totals a call adds to: the meter's, its node's and its run's."""
+        node = self._by_path.get(path)
+        if node is None:
+            key = _node_key(path)
             node = self.by_node.get(key)
             if node is None:
                 node = self.by_node[key] = Totals()
-            add(node)
-            if run is not None:
-                add(run.totals)
-                if run.durable is not None:
-                    run.durable.set_extra(USAGE, run.totals.to_json(), run.totals)
+            self._by_path[path] = node
+        return (self.totals, node) if run is None else (self.totals, node, run.totals)
+
+    def _keep(self, run: _Run | None) -> None:
+        """A durable run keeps its totals in its record (saved with its next step)."""
+        if run is not None and run.durable is not None:
+            run.durable.set_extra(USAGE, run.totals.to_json(), run.totals)
 
     def print_report(self, file: TextIO) -> None:
         """Print :meth:`report` to ``file`` when the meter saw any LLM or tool call (the ``rillflow``

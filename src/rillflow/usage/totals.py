@@ -32,6 +32,19 @@ Prices = Mapping[str, Price]
 reported in its reply)."""
 
 
+def price_of(call: LLMCall, prices: Prices | None) -> tuple[float, int]:
+    """(cost, 1 if the call's model has no price else 0); (0.0, 0) without a price table."""
+    if prices is None:
+        return 0.0, 0
+    price = prices.get(call.model)
+    if price is None and call.reply is not None:
+        price = prices.get(call.reply.model)
+    if price is None:
+        return 0.0, 1
+    usage = call.usage
+    return price.cost(usage.prompt_tokens, usage.completion_tokens, usage.cached_tokens), 0
+
+
 @dataclass
 class Totals:
     """What a run (or everything a meter watched) used. ``cost`` counts only priced calls;
@@ -54,25 +67,28 @@ class Totals:
         return self.prompt_tokens + self.completion_tokens
 
     def add_llm(self, call: LLMCall, prices: Prices | None) -> None:
+        """Count one model call (``prices``: to add its cost)."""
+        cost, unpriced = price_of(call, prices)
+        self.add_call(call, cost, unpriced)
+
+    def add_call(self, call: LLMCall, cost: float, unpriced: int) -> None:
+        """Count one model call whose cost is known (the meter prices a call once for all its totals)."""
         usage = call.usage
         self.llm_calls += 1
-        self.llm_errors += call.error is not None
+        if call.error is not None:
+            self.llm_errors += 1
         self.prompt_tokens += usage.prompt_tokens
         self.completion_tokens += usage.completion_tokens
         self.cached_tokens += usage.cached_tokens
         self.llm_seconds += call.duration
-        if prices is not None:
-            price = prices.get(call.model)
-            if price is None and call.reply is not None:
-                price = prices.get(call.reply.model)
-            if price is None:
-                self.unpriced_calls += 1
-            else:
-                self.cost += price.cost(usage.prompt_tokens, usage.completion_tokens, usage.cached_tokens)
+        self.cost += cost
+        self.unpriced_calls += unpriced
 
     def add_tool(self, run: ToolRun) -> None:
+        """Count one tool call."""
         self.tool_calls += 1
-        self.tool_errors += not run.ok
+        if not run.ok:
+            self.tool_errors += 1
         self.tool_seconds += run.duration
 
     def add(self, other: Totals) -> None:
