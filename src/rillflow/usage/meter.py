@@ -94,7 +94,10 @@ class UsageMeter(RunHooks):
         if run.totals.llm_calls or run.totals.tool_calls:  # a run that called nothing has nothing to say
             emit(USAGE, copy.copy(run.totals))
         if run.token is not None:
-            _RUN.reset(run.token)
+            try:
+                _RUN.reset(run.token)
+            except ValueError:  # ended in another context than it started in: just forget the run
+                _RUN.set(None)
 
     def run_totals(self) -> Totals | None:
         """The totals of the run the calling code is part of (None outside a watched run)."""
