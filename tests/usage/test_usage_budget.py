@@ -142,3 +142,29 @@ async def test_durable_done_and_paused_carry_the_runs_usage(tmp_path: Path) -> N
     done = await flow.resume_async("p1", "yes", checkpointer=db, hooks=[UsageMeter()])
     assert done.usage.llm_calls == 1 and done.usage.total_tokens == 15
     db.close()
+
+
+def test_a_sync_flow_stops_at_its_budget_too() -> None:
+    from rillflow import Flow, Node
+
+    model = counting_model()
+
+    class Ask(Node):
+        def exec(self, prep_res: object) -> str:
+            return model.generate("hi").text
+
+    ask = Ask()
+    ask >> Ask(name="Second") >> Ask(name="Third")
+    with pytest.raises(BudgetExceeded) as caught:
+        Flow(ask, name="Sync").run({}, hooks=[UsageMeter(max_tokens=30)])
+    assert caught.value.path == ("Sync", "Third") and len(model.calls) == 2
+
+
+async def test_the_durable_record_keeps_the_usage_as_an_ordinary_entry(tmp_path: Path) -> None:
+    db = SQLiteCheckpointer(str(tmp_path / "runs.db"))
+    await agent(ScriptedModel(tool_script(1))).run_async(
+        {"question": "q"}, run_id="r", checkpointer=db, hooks=[UsageMeter()]
+    )
+    stored = Totals.from_json(db.load("r").entries[("x", "usage")])
+    assert (stored.llm_calls, stored.tool_calls, stored.total_tokens) == (2, 1, 30)
+    db.close()

@@ -100,3 +100,22 @@ async def test_hide_content_leaves_prompts_outputs_and_arguments_out(exporter: I
     spans = spans_of(exporter)
     assert spans["llm scripted"][0].attributes["llm.token_count.total"] == 15
     assert spans["tool lookup"][0].attributes["tool.name"] == "lookup"
+
+
+async def test_a_failed_llm_call_is_an_error_span_under_its_node(exporter: InMemorySpanExporter) -> None:
+    from rillflow import AsyncNode
+    from rillflow.llm import NO_RETRY, LLMError
+
+    model = ScriptedModel([LLMError("server down", transient=False)], retry=NO_RETRY)
+
+    class Ask(AsyncNode):
+        async def exec_async(self, prep_res: object) -> str:
+            return (await model.generate_async("hi")).text
+
+    with pytest.raises(LLMError):
+        await AsyncFlow(Ask(), name="Flow").run_async({}, hooks=[tracing(exporter)])
+    spans = spans_of(exporter)
+    (llm,) = spans["llm scripted"]
+    assert llm.status.status_code == StatusCode.ERROR and "server down" in (llm.status.description or "")
+    assert llm.parent is not None and llm.parent.span_id == spans["Ask"][0].get_span_context().span_id
+    assert "llm.output_messages.0.message.content" not in (llm.attributes or {})
