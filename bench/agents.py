@@ -8,6 +8,12 @@ tool calls with a semaphore. Both use the same scripted model (so the model's ow
 and the same tools. Rows: a model answering at once (pure framework overhead: the worst case), one
 answering in 5 ms or 20 ms (fast servers; real LLM calls take 100 ms and more), and sync tools (run in
 worker threads by both). Each cell is the median of interleaved repeats. The target is a ratio <= 1.2.
+
+The last columns measure usage accounting: the same ``run_many`` with a no-op ``RunHooks`` attached (what
+any listener, stream or tracer costs: the engine's hooked loop, which tracks node paths, plus the LLM
+and tool call events) and with a :class:`~rillflow.usage.UsageMeter` (every call added up per run, per
+node and in total). ``meter`` is the metered run against ``run_many`` without hooks (target <= 1.1);
+``vs hook`` against the no-op hook (the accounting's own cost).
 """
 
 from __future__ import annotations
@@ -21,7 +27,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rillflow.agents import Agent, run_many, tool
+from rillflow.hooks import RunHooks
 from rillflow.llm import Reply, ScriptedModel, ToolCall
+from rillflow.usage import UsageMeter
 
 STEPS = 3
 CONCURRENCY = 50
@@ -53,10 +61,22 @@ def script(tool_name: str) -> Callable[[str], Reply | str]:
     return reply
 
 
-async def with_rillflow(model: ScriptedModel, tools: list[Any], runs: int) -> list[str]:
+async def with_rillflow(model: ScriptedModel, tools: list[Any], runs: int, **options: Any) -> list[str]:
     agent = Agent(model, tools, protocol="native", max_iterations=STEPS + 1)
-    results = await run_many(agent, [{"question": f"q{i}"} for i in range(runs)], max_concurrency=CONCURRENCY)
+    inputs = [{"question": f"q{i}"} for i in range(runs)]
+    results = await run_many(agent, inputs, max_concurrency=CONCURRENCY, **options)
     return [r.shared["agent"]["answer"] for r in results]
+
+
+async def with_noop_hook(model: ScriptedModel, tools: list[Any], runs: int) -> list[str]:
+    return await with_rillflow(model, tools, runs, hooks=[RunHooks()])
+
+
+async def with_meter(model: ScriptedModel, tools: list[Any], runs: int) -> list[str]:
+    meter = UsageMeter()
+    answers = await with_rillflow(model, tools, runs, hooks=[meter])
+    assert meter.totals.llm_calls == runs * (STEPS + 1) and meter.totals.tool_calls == runs * STEPS
+    return answers
 
 
 async def by_hand(model: ScriptedModel, tools: list[Any], runs: int) -> list[str]:
@@ -111,16 +131,27 @@ def main() -> None:
         ("sync tool, model 0 ms", [lookup_sync], 0.0),
     ]
     print(f"{args.runs} agent runs x {STEPS} tool steps, {CONCURRENCY} at once, median of {args.repeats}\n")
-    print(f"{'scenario':<26} {'hand-written s':>14} {'run_many s':>11} {'ratio':>7}")
+    print(
+        f"{'scenario':<26} {'hand-written s':>14} {'run_many s':>11} {'ratio':>7} "
+        f"{'+ no-op hook s':>15} {'+ UsageMeter s':>15} {'meter':>6} {'vs hook':>8}"
+    )
     for name, tools, latency in scenarios:
         hand: list[float] = []
         ours: list[float] = []
-        for _ in range(args.repeats):  # interleaved, so machine noise hits both columns alike
+        hooked: list[float] = []
+        metered: list[float] = []
+        for _ in range(args.repeats):  # interleaved, so machine noise hits every column alike
             hand.append(timed(by_hand, tools, latency, args.runs))
             ours.append(timed(with_rillflow, tools, latency, args.runs))
+            hooked.append(timed(with_noop_hook, tools, latency, args.runs))
+            metered.append(timed(with_meter, tools, latency, args.runs))
         h, o = statistics.median(hand), statistics.median(ours)
-        print(f"{name:<26} {h:>14.3f} {o:>11.3f} {o / h:>7.2f}")
+        k, m = statistics.median(hooked), statistics.median(metered)
+        row = f"{name:<26} {h:>14.3f} {o:>11.3f} {o / h:>7.2f}"
+        print(f"{row} {k:>15.3f} {m:>15.3f} {m / o:>6.2f} {m / k:>8.2f}")
     print("\nratio = run_many / hand-written (target <= 1.2)")
+    print("meter = run_many with a UsageMeter / run_many without hooks (target <= 1.1)")
+    print("vs hook = run_many with a UsageMeter / run_many with a no-op hook (the accounting itself)")
 
 
 if __name__ == "__main__":

@@ -41,6 +41,10 @@ def test_pipeline_example_through_the_command_line() -> None:
 
 def test_tracing_example_prints_the_span_tree() -> None:
     out = run(sys.executable, str(EXAMPLES / "observe_tracing.py"))
-    names = [line.split()[0] if not line.startswith("run ") else "run" for line in out.splitlines()]
+    lines = out.splitlines()
+    spans = [line for line in lines if "llm " not in line]
+    names = [line.split()[0] if not line.startswith("run ") else "run" for line in spans]
     assert names == ["run", "Research", "Writing", "Draft", "Review", "Draft", "Review", "Approve", "Publish"]
+    # Each LLM call is an OpenInference LLM span under its node (rillflow.usage.openinference).
+    assert sum("llm scripted" in line and "'openinference.span.kind': 'LLM'" in line for line in lines) == 4
     assert "'items': 2" in out and "'action': 'publish'" in out

@@ -34,6 +34,7 @@ class Tool:
     timeout: float | None = None
     confirm: bool = False
     is_async: bool = False
+    source: str = ""  # where the tool lives, e.g. "mcp:<server>"; empty for a Python function
     _converters: dict[str, Convert] = field(default_factory=dict, repr=False)
     _check_schema: Schema = field(default_factory=dict, repr=False)
 

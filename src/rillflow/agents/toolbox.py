@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import enum
 import json
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..core.context import current_hooks, emit
 from ..core.fanout import check_concurrency, run_items
+from ..llm.calls import TOOL_CALL, ToolRun
 from ..llm.types import ToolCall
 from .tool import Tool, ToolArgumentsError, ToolLike, as_tool
 
@@ -98,7 +101,23 @@ class Toolbox:
         return found is not None and found.confirm
 
     async def run(self, call: ToolCall) -> ToolResult:
-        """Run one call; every failure is returned as a result, never raised."""
+        """Run one call; every failure is returned as a result, never raised. With run hooks attached it
+        reports a ``"tool_call"`` event (:class:`~rillflow.llm.calls.ToolRun`)."""
+        if current_hooks() is None:
+            return await self._run(call)
+        started, clock = time.time(), time.perf_counter()
+        result = await self._run(call)
+        found = self.tools.get(call.name)
+        source = found.source if found is not None else ""
+        duration = time.perf_counter() - clock
+        emit(
+            TOOL_CALL,
+            ToolRun(call.name, call.id, call.arguments, result.output, result.ok, started, duration,
+                    result.exception, source),
+        )  # fmt: skip
+        return result
+
+    async def _run(self, call: ToolCall) -> ToolResult:
         found = self.tools.get(call.name)
         if found is None:
             known = ", ".join(self.tools) or "none"

@@ -25,6 +25,7 @@ from .. import durable
 from ..core.runner import new_run_id
 from ..errors import Interrupt
 from ..observe.progress import ProgressBars
+from ..usage import UsageMeter
 from ..viz import to_html, to_mermaid
 from .input import CommandError, load_target, read_json_value, read_shared, to_json
 
@@ -95,7 +96,8 @@ def _durable_options(parser: argparse.ArgumentParser, help_text: str) -> None:
 def _run(args: argparse.Namespace) -> int:
     flow = load_target(args.target)
     shared = read_shared(args.shared)
-    options: dict[str, Any] = {}
+    meter = UsageMeter()
+    options: dict[str, Any] = {"hooks": [meter]}
     if args.db:
         options["run_id"] = args.run_id or new_run_id()
         options["checkpointer"] = _new_run_store(args.db, options["run_id"])
@@ -116,6 +118,7 @@ def _run(args: argparse.Namespace) -> int:
                 bars.close()
         if not failed:
             _report_paused(result, args)
+    meter.print_report(sys.stderr)
     print(to_json(shared))
     return 1 if failed else 0
 
@@ -235,8 +238,9 @@ def _resume(args: argparse.Namespace) -> int:
     flow: Any = load_target(args.target)
     answer = None if args.answer is None else read_json_value(args.answer, "--answer")
     store = _checkpointer(args.db, create=False)  # a mistyped --db is an error, not a new empty file
+    meter = UsageMeter()
     try:
-        result = flow.resume(args.run_id, answer, checkpointer=store)
+        result = flow.resume(args.run_id, answer, checkpointer=store, hooks=[meter])
     except Exception as exc:
         if type(exc).__module__.startswith("rillflow.durable"):
             raise CommandError(str(exc)) from exc
@@ -245,6 +249,7 @@ def _resume(args: argparse.Namespace) -> int:
     finally:
         store.close()
     _report_paused(result, args)
+    meter.print_report(sys.stderr)
     shared = getattr(result, "shared", None)
     print(to_json(shared if shared is not None else result))
     return 0

@@ -27,6 +27,7 @@ from .saver import Saver
 from .serialize import Serializer
 from .state import (
     ANSWER,
+    EXTRA,
     HASHES,
     ITEM,
     POSITION,
@@ -77,6 +78,19 @@ class DurableHooks(RunHooks):
         self._unsaved: set[Path] = set()  # visits past prep whose prep result is not saved yet
         self._tainted = False  # a visit stopped inside a prep or post: `shared` is not consistent
         self._deferred = False  # a save with `shared` is waiting for the busy visits
+        self.extra_values: dict[str, Any] = {}  # what set_extra was given, for the run's result
+
+    # --- extras: small named records a feature keeps with the run (the usage meter's totals) ---------
+    def extra(self, name: str) -> bytes | None:
+        """The record ``name`` as stored by an earlier attempt of this run (None if there is none)."""
+        return self.state.extras.get(name)
+
+    def set_extra(self, name: str, data: bytes, value: Any = None) -> None:
+        """Keep ``data`` as the record ``name``, saved with the run's next save; ``value`` is shown on
+        the run's :class:`~rillflow.durable.Done` / :class:`~rillflow.durable.Paused` (``extras``)."""
+        self.state.extras[name] = data
+        self._pending[(EXTRA, name)] = data
+        self.extra_values[name] = value
 
     # --- recording ------------------------------------------------------------------------------
     def on_step(self, *, path: Path, next_key: str | None, steps: int, **_: Any) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 
@@ -13,8 +13,15 @@ class Done:
     run_id: str
     result: Any
     shared: Any
+    #: what features kept with the run, by name: ``extras["usage"]`` is a UsageMeter's totals of the run
+    extras: dict[str, Any] = field(default_factory=dict)
     status: ClassVar[str] = "done"
     paused: ClassVar[bool] = False
+
+    @property
+    def usage(self) -> Any:
+        """The run's usage totals (a ``rillflow.usage.Totals``) when a ``UsageMeter`` watched it."""
+        return self.extras.get("usage")
 
 
 @dataclass(frozen=True)
@@ -29,5 +36,11 @@ class Paused:
     payload: Any
     path: tuple[str, ...]
     shared: Any
+    extras: dict[str, Any] = field(default_factory=dict)
     status: ClassVar[str] = "paused"
     paused: ClassVar[bool] = True
+
+    @property
+    def usage(self) -> Any:
+        """The run's usage totals so far (a ``rillflow.usage.Totals``) when a ``UsageMeter`` watched it."""
+        return self.extras.get("usage")

@@ -165,7 +165,7 @@ class Session:
             data = None
         self._finish_or_fail("done", result=data)
         self.checkpointer.apply_retention()
-        return Done(self.run_id, result, self.shared)
+        return Done(self.run_id, result, self.shared, dict(self._recorder.extra_values))
 
     def stop(self, exc: BaseException) -> Paused:
         """Save a run that raised ``exc`` (the exception being handled): a pause returns
@@ -189,7 +189,8 @@ class Session:
             self._recorder.finish("failed", error=str(error), with_state=False)
             raise error from exc
         self._finish_or_fail("paused", pause_path=interrupt.path, payload=payload)
-        return Paused(self.run_id, interrupt.payload, interrupt.path, self.shared)
+        extras = dict(self._recorder.extra_values)
+        return Paused(self.run_id, interrupt.payload, interrupt.path, self.shared, extras)
 
     def _finish_or_fail(self, status: Any, **fields: Any) -> None:
         """Finish with ``status``; if ``shared`` cannot be saved now, record the failure and raise."""

@@ -17,6 +17,7 @@ from .checkpointer import Key
 from .errors import CorruptCheckpointError
 
 SHARED, POSITION, TOTAL, ITEM, HASHES, ANSWER, PREPPED = "s", "p", "n", "i", "h", "a", "r"
+EXTRA = "x"  # a small record a feature keeps with the run, by name (e.g. "usage": its token totals)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -42,6 +43,7 @@ class RunState:
     hashes: dict[Path, list[str]] = field(default_factory=dict)
     #: answers given to paused nodes (serialized), kept until the node finishes
     answers: dict[Path, bytes] = field(default_factory=dict)
+    extras: dict[str, bytes] = field(default_factory=dict)
 
     def drop_below(self, path: Path) -> list[Key]:
         """Forget everything at ``path`` and under it (the node finished); returns the deleted keys."""
@@ -85,6 +87,8 @@ def split_entries(entries: Mapping[Key, bytes], run_id: str) -> tuple[dict[str, 
                 state.hashes[_path(key)] = [str(h) for h in hashes]
             elif ns == ANSWER:
                 state.answers[_path(key)] = value
+            elif ns == EXTRA:
+                state.extras[key] = value
             else:
                 raise ValueError(f"unknown entry kind {ns!r}")
         except (ValueError, TypeError) as exc:

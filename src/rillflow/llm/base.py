@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import NoReturn, Unpack
 
 from ..core.bridge import in_running_loop, warn_blocking_call
+from ..core.context import current_hooks, emit
+from .calls import LLM_CALL, LLM_START, LLMCall, LLMCallStart
 from .capabilities import Capabilities
 from .errors import LLMError
 from .limiter import Limiter
@@ -81,6 +83,18 @@ class Model(ABC):
         if blocking_loop:
             warn_blocking_call(f"{type(self).__name__}.generate", "generate_async")
         request = self.prepare(prompt, options)
+        if current_hooks() is None:
+            return self._generate(request, blocking_loop)
+        started, clock = self._report_start(request)
+        try:
+            reply = self._generate(request, blocking_loop)
+        except Exception as exc:
+            self._report_end(request, started, clock, None, exc)
+            raise
+        self._report_end(request, started, clock, reply)
+        return reply
+
+    def _generate(self, request: Request, blocking_loop: bool) -> Reply:
         attempt = 0
         while True:
             attempt += 1
@@ -97,6 +111,18 @@ class Model(ABC):
     async def generate_async(self, prompt: Prompt, **options: Unpack[Options]) -> Reply:
         """Send ``prompt`` and await the whole reply."""
         request = self.prepare(prompt, options)
+        if current_hooks() is None:
+            return await self._generate_async(request)
+        started, clock = self._report_start(request)
+        try:
+            reply = await self._generate_async(request)
+        except Exception as exc:
+            self._report_end(request, started, clock, None, exc)
+            raise
+        self._report_end(request, started, clock, reply)
+        return reply
+
+    async def _generate_async(self, request: Request) -> Reply:
         attempt = 0
         while True:
             attempt += 1
@@ -116,6 +142,26 @@ class Model(ABC):
         A failure before the first chunk is retried like ``generate_async``; after it, it is raised.
         """
         request = self.prepare(prompt, options)
+        if current_hooks() is None:
+            async for piece in self._stream(request, None):
+                yield piece
+            return
+        started, clock = self._report_start(request)
+        parts: list[str] = []
+        usage: list[Usage] = []
+        try:
+            async for piece in self._stream(request, usage):
+                parts.append(piece)
+                yield piece
+        except BaseException as exc:  # a consumer leaving early (GeneratorExit) ends the call too
+            reply = Reply("".join(parts), usage=usage[-1] if usage else Usage(), model=self.name)
+            error = exc if isinstance(exc, Exception) else None
+            self._report_end(request, started, clock, None if error else reply, error, streamed=True)
+            raise
+        reply = Reply("".join(parts), usage=usage[-1] if usage else Usage(), model=self.name)
+        self._report_end(request, started, clock, reply, streamed=True)
+
+    async def _stream(self, request: Request, usage: list[Usage] | None) -> AsyncIterator[str]:
         attempt = 0
         while True:
             attempt += 1
@@ -125,6 +171,8 @@ class Model(ABC):
                     async for piece in self._stream_async(request):
                         if isinstance(piece, Usage):
                             lease.settle(piece.total_tokens)
+                            if usage is not None:
+                                usage.append(piece)
                         elif piece:
                             started = True
                             yield piece
@@ -132,6 +180,27 @@ class Model(ABC):
                 except Exception as exc:
                     delay = self._delay_or_raise(attempt, exc, retryable=not started)
             await asyncio.sleep(delay)
+
+    def _report_start(self, request: Request) -> tuple[float, float]:
+        """Report a call about to start (a budget may raise here, before anything is sent)."""
+        emit(LLM_START, LLMCallStart(self.name, request.messages, request.options))
+        return time.time(), time.perf_counter()
+
+    def _report_end(
+        self,
+        request: Request,
+        started: float,
+        clock: float,
+        reply: Reply | None,
+        error: Exception | None = None,
+        *,
+        streamed: bool = False,
+    ) -> None:
+        duration = time.perf_counter() - clock
+        call = LLMCall(
+            self.name, request.messages, request.options, started, duration, reply, error, streamed
+        )
+        emit(LLM_CALL, call)
 
     def prepare(self, prompt: Prompt, options: Options) -> Request:
         """Normalize the prompt, merge ``default_options`` and estimate the tokens the call will use."""

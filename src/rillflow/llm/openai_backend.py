@@ -165,7 +165,7 @@ class OpenAICompatibleModel(Model):
                 if chunk.choices and chunk.choices[0].delta.content:
                     yield chunk.choices[0].delta.content
                 if chunk.usage is not None:
-                    yield Usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
+                    yield _usage(chunk.usage)
 
     def _parse(self, completion: ChatCompletion) -> Reply:
         choice = completion.choices[0]
@@ -178,7 +178,7 @@ class OpenAICompatibleModel(Model):
         return Reply(
             text=choice.message.content or "",
             finish_reason=choice.finish_reason or "stop",
-            usage=Usage(usage.prompt_tokens, usage.completion_tokens) if usage else Usage(),
+            usage=_usage(usage) if usage else Usage(),
             tool_calls=calls,
             model=completion.model or self.name,
             request_id=getattr(completion, "_request_id", None) or completion.id,
@@ -201,6 +201,12 @@ class OpenAICompatibleModel(Model):
             )
         transient = isinstance(exc, openai.APIConnectionError)  # includes timeouts
         return LLMError(message, model=self.name, transient=transient)
+
+
+def _usage(usage: Any) -> Usage:
+    details = getattr(usage, "prompt_tokens_details", None)
+    cached = getattr(details, "cached_tokens", None) or 0
+    return Usage(usage.prompt_tokens, usage.completion_tokens, int(cached))
 
 
 _closers: set[asyncio.Task[None]] = set()  # strong references: the loop keeps only weak ones

@@ -39,10 +39,12 @@ FinishReason: TypeAlias = Literal["stop", "length", "tool_calls", "content_filte
 
 @dataclass(frozen=True)
 class Usage:
-    """Token counts of one request, as reported by the server."""
+    """Token counts of one request, as reported by the server. ``cached_tokens`` is the part of the
+    prompt the server read from its prompt cache, where it reports it (0 otherwise)."""
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_tokens: int = 0
 
     @property
     def total_tokens(self) -> int:

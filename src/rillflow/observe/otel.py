@@ -21,6 +21,7 @@ from ..core.context import Path
 from ..core.hooks import RunHooks
 from ..core.node import BaseNode
 from ..errors import Interrupt
+from ..usage import openinference
 
 if TYPE_CHECKING:
     from opentelemetry.context import Context
@@ -42,7 +43,14 @@ def _otel() -> Any:
 class TracingHooks(RunHooks):
     """Run hooks that record OpenTelemetry spans. ``tracer_provider`` defaults to the global one."""
 
-    def __init__(self, tracer_provider: TracerProvider | None = None, tracer_name: str = "rillflow") -> None:
+    def __init__(
+        self,
+        tracer_provider: TracerProvider | None = None,
+        tracer_name: str = "rillflow",
+        *,
+        hide_content: bool = False,
+    ) -> None:
+        self.hide_content = hide_content  # OpenInference: leave prompts, outputs and tool arguments out
         self._trace, self._context = _otel()
         self.tracer: Tracer = self._trace.get_tracer(tracer_name, tracer_provider=tracer_provider)
         self._spans: dict[Path, Span] = {}
@@ -56,6 +64,7 @@ class TracingHooks(RunHooks):
         span.set_attribute("rillflow.path", " > ".join(path))
         span.set_attribute("rillflow.node_type", type(node).__name__)
         span.set_attribute("rillflow.kind", kind)
+        span.set_attribute(openinference.SPAN_KIND, openinference.node_kind(node))
         item = next((p for p in reversed(path) if p.startswith("#")), None)
         if item is not None:
             span.set_attribute("rillflow.item", int(item[1:]))
@@ -133,3 +142,10 @@ class TracingHooks(RunHooks):
 
     def _span_for(self, path: Path) -> Span | None:
         return self._spans.get(path) or self._parent(path)
+
+    def on_emit(self, *, path: Path, kind: str, data: Any, **_: Any) -> None:
+        """LLM and tool calls become OpenInference child spans of their node's span."""
+        parent = self._span_for(path)
+        openinference.record_call(
+            self.tracer, self._trace, parent, kind, data, hide_content=self.hide_content
+        )

@@ -1,0 +1,51 @@
+"""A small MCP server for the tests: stdio by default, streamable HTTP with ``--http HOST:PORT``."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+
+server = MCPServer("test-tools")
+
+
+@server.tool()
+def add(a: int, b: int) -> int:
+    """Add two integers."""
+    return a + b
+
+
+@server.tool()
+def shout(text: str, times: int = 1) -> str:
+    """Upper-case the text, repeated."""
+    return " ".join([text.upper()] * times)
+
+
+@server.tool()
+def fail(reason: str) -> str:
+    """Always fails, with the reason."""
+    raise ToolError(f"cannot do it: {reason}")
+
+
+@server.tool()
+async def slow(seconds: float) -> str:
+    """Sleeps, then answers."""
+    await asyncio.sleep(seconds)
+    return f"slept {seconds}"
+
+
+@server.tool()
+def pid() -> int:
+    """The server's process id."""
+    return os.getpid()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--http":
+        host, port = sys.argv[2].rsplit(":", 1)
+        server.run("streamable-http", host=host, port=int(port))
+    else:
+        server.run()
