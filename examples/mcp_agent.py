@@ -18,8 +18,8 @@ import json
 import sys
 from pathlib import Path
 
+from rillflow import RunResult
 from rillflow.agents import Agent, run_many
-from rillflow.agents.run_many import RunResult
 from rillflow.llm import Model, Reply, ScriptedModel, ToolCall, default_model
 from rillflow.mcp import MCPToolset
 from rillflow.usage import UsageMeter

@@ -24,8 +24,8 @@ from typing import Any
 
 from rillflow.agents import Agent, run_many, tool
 from rillflow.durable import SQLiteCheckpointer
-from rillflow.observe import Emit, Event
 from rillflow.llm import Model, Reply, ScriptedModel, ToolCall, Usage, default_model
+from rillflow.observe import Emit, Event
 from rillflow.usage import BudgetExceeded, Price, Totals, UsageMeter
 
 CAPITALS = {"france": "Paris", "peru": "Lima", "ghana": "Accra", "norway": "Oslo"}

@@ -16,13 +16,13 @@ from mcp.server.mcpserver import MCPServer
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from rillflow.observe import Emit
-from rillflow.observe.otel import TracingHooks
 
 from rillflow.agents import Agent, Toolbox, run_many
 from rillflow.llm import Reply, ScriptedModel, ToolCall
 from rillflow.llm.calls import ToolRun
 from rillflow.mcp import MCPError, MCPToolset
+from rillflow.observe import Emit
+from rillflow.observe.otel import TracingHooks
 from rillflow.usage import UsageMeter
 
 
@@ -80,7 +80,7 @@ async def test_stdio_agent_lists_and_calls_tools_and_a_tool_error_goes_back_to_t
     async with stdio() as tools:
         assert {t.name for t in tools} == {"add", "shout", "fail", "slow", "pid"}
         agent = Agent(model, tools, protocol="native")
-        result = await agent.ask("go")
+        result = await agent.ask_async("go")
     assert result.answer == "done"
     assert [(s["tool"], s["ok"]) for s in result.steps] == [("shout", True), ("fail", False)]
     assert result.steps[0]["output"] == "HI HI"
@@ -142,7 +142,7 @@ async def test_streamable_http_server_on_localhost(http_url: str) -> None:
     async with MCPToolset.http(http_url, prefix="remote_") as tools:
         assert "remote_add" in {t.name for t in tools}
         agent = Agent(script(call("remote_add", a=40, b=2), "42"), tools, protocol="native")
-        result = await agent.ask("what is 40 + 2?")
+        result = await agent.ask_async("what is 40 + 2?")
     assert result.steps[0]["output"] == "42" and result.answer == "42"
 
 
@@ -155,7 +155,7 @@ async def test_confirm_flag_asks_before_calling_the_server() -> None:
 
     model = script(call("calc_add", a=1, b=2), call("calc_secret"), "done")
     async with MCPToolset(in_process(), prefix="calc_", confirm={"add", "secret"}) as tools:
-        result = await Agent(model, tools, protocol="native", confirm=confirm).ask("go")
+        result = await Agent(model, tools, protocol="native", confirm=confirm).ask_async("go")
     assert asked == ["calc_add", "calc_secret"]
     assert [(s["tool"], s["ok"], s["output"]) for s in result.steps] == [
         ("calc_add", True, "3"),

@@ -10,12 +10,12 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
-from rillflow.observe.otel import TracingHooks
 from usage_helpers import tool_script
 
 from rillflow import AsyncFlow
 from rillflow.agents import Agent, tool
 from rillflow.llm import ScriptedModel
+from rillflow.observe.otel import TracingHooks
 
 FAILED: set[str] = set()
 

@@ -4,13 +4,13 @@ parallel batches and run_many; totals reach listeners, streams and the meter."""
 from __future__ import annotations
 
 import pytest
-from rillflow.observe import Emit
 from usage_helpers import counting_model, tool_script
 
 from rillflow import AsyncFlow, AsyncNode, AsyncParallelBatchNode, Flow, Node
 from rillflow.agents import Agent, run_many, tool
 from rillflow.llm import ScriptedModel
 from rillflow.llm.calls import LLMCall, ToolRun
+from rillflow.observe import Emit
 from rillflow.usage import Price, Totals, UsageMeter
 
 
