@@ -7,6 +7,8 @@
     cp = SQLiteCheckpointer("runs.db")
     outcome = flow.run(shared, run_id="order-42", checkpointer=cp)    # Done or Paused
     outcome = flow.resume("order-42", answer="yes", checkpointer=cp)  # after a pause or a crash
+    history(cp, "order-42"); state_at(cp, "order-42", 3)                 # time travel
+    fork(flow, "order-42", 3, updates={"x": 1}, checkpointer=cp)      # a new run from step 3
 
 See docs/durable.md.
 """
@@ -20,6 +22,8 @@ from .errors import (
     RunNotFoundError,
     SerializationError,
 )
+from .fork import fork, fork_async, start_fork
+from .history import Step, history, state_at
 from .hooks import DurableHooks
 from .memory import MemoryCheckpointer
 from .results import Done, Paused
@@ -49,9 +53,15 @@ __all__ = [
     "SQLiteCheckpointer",
     "SerializationError",
     "Serializer",
+    "Step",
     "StoredRun",
+    "fork",
+    "fork_async",
+    "history",
     "resume",
     "resume_async",
     "run",
     "run_async",
+    "start_fork",
+    "state_at",
 ]

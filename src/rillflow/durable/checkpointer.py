@@ -82,14 +82,22 @@ class StoredRun:
 
 
 class Checkpointer(ABC):
-    """Stores durable runs. ``keep_runs``/``max_age`` (seconds) bound finished runs (see :meth:`prune`)."""
+    """Stores durable runs. ``keep_runs``/``max_age`` (seconds) bound finished runs (see :meth:`prune`);
+    ``keep_steps`` bounds the step history kept per run (see :mod:`rillflow.durable.history`)."""
 
-    def __init__(self, *, keep_runs: int | None = None, max_age: float | None = None) -> None:
+    #: whether runs record their step history (entries of namespace "h" in ``write``; ``load_history``)
+    keeps_history = False
+
+    def __init__(
+        self, *, keep_runs: int | None = None, max_age: float | None = None, keep_steps: int | None = None
+    ) -> None:
         if keep_runs is not None and keep_runs < 0:
             raise ValueError(f"keep_runs must be >= 0, got {keep_runs!r}")
         if max_age is not None and max_age < 0:
             raise ValueError(f"max_age must be >= 0 seconds, got {max_age!r}")
-        self.keep_runs, self.max_age = keep_runs, max_age
+        if keep_steps is not None and keep_steps < 1:
+            raise ValueError(f"keep_steps must be >= 1, got {keep_steps!r}")
+        self.keep_runs, self.max_age, self.keep_steps = keep_runs, max_age, keep_steps
 
     # --- what a backend implements --------------------------------------------------------------
     @abstractmethod
@@ -111,6 +119,10 @@ class Checkpointer(ABC):
     @abstractmethod
     def delete(self, run_id: str) -> bool:
         """Delete a run and its entries; False if there was none."""
+
+    def load_history(self, run_id: str) -> list[tuple[int, bytes]]:
+        """The run's step history records as (step, bytes), oldest first ([] if none are kept)."""
+        return []
 
     def close(self) -> None:
         """Release connections (the checkpointer can still be used: it reconnects)."""

@@ -12,6 +12,7 @@ from ..hooks import Path, ResumePoint, RunHooks
 from .checkpointer import Key, Progress, RunStatus
 from .diff import SharedTracker, dump_value
 from .errors import CheckpointMismatchError
+from .history import StepRecorder, keeps_history
 from .saver import Saver
 from .serialize import Serializer
 from .state import ITEM, POSITION, SHARED, TOTAL, RunState, decode, item_key, path_key, position_value
@@ -42,6 +43,7 @@ class DurableHooks(RunHooks):
         self._finished = {p: dict(items) for p, items in self.state.items.items()}
         self._answer = answer
         self._pending: dict[Key, bytes | None] = {}
+        self.recorder = StepRecorder() if keeps_history(saver.checkpointer) else None
 
     # --- steering -------------------------------------------------------------------------------
     def resume_point(self, flow: Flow, path: Path) -> ResumePoint | None:
@@ -79,14 +81,20 @@ class DurableHooks(RunHooks):
         self.state.positions[path] = (next_key, steps)
         self._pending[(POSITION, path_key(path))] = position_value(next_key, steps)
         if self.saver.per_step:
-            self._save(with_shared=True)
+            self._save(with_shared=True, kind="step")
 
     def on_node_end(
         self, node: BaseNode, path: Path, action: Any, error: BaseException | None, duration: float
     ) -> None:
+        if self.recorder is not None:
+            self.recorder.node_end(path, action, error, duration)
         if error is None and (isinstance(node, Flow) or path in self.state.totals):
             for key in self.state.drop_below(path):  # its items and inner positions are done with
                 self._pending[key] = None
+
+    def on_retry(self, node: BaseNode, path: Path, attempt: int, error: BaseException, delay: float) -> None:
+        if self.recorder is not None:
+            self.recorder.retries += 1
 
     def on_items(self, node: BaseNode, path: Path, total: int) -> None:
         before = self.state.totals.get(path)
@@ -122,8 +130,10 @@ class DurableHooks(RunHooks):
         changes, self._pending = self._pending, {}
         return changes
 
-    def _save(self, with_shared: bool) -> None:
+    def _save(self, with_shared: bool, kind: str | None = None) -> None:
         changes = self._take_changes(with_shared)
+        if self.recorder is not None:
+            self.recorder.record(changes, self.steps, kind)
         self.saver.save(changes, Progress("running", self.steps, time.time()))
 
     def finish(
@@ -139,5 +149,9 @@ class DurableHooks(RunHooks):
         """The run's last save. ``with_state=False`` saves only the status (its state could not be
         serialized, so the last consistent checkpoint stays as it is)."""
         changes = self._take_changes(with_shared=True) if with_state else {}
+        if self.recorder is not None:
+            if status != "done":  # a pause or a failure is a step of its own; the end is the last step
+                self.steps += 1
+            self.recorder.record(changes, self.steps, status)
         progress = Progress(status, self.steps, time.time(), error, pause_path, payload, result)
         self.saver.finish(changes, progress)

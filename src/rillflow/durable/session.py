@@ -11,9 +11,10 @@ from typing import Any, TypedDict
 from .._node import BaseNode, label
 from ..errors import Interrupt
 from ..hooks import MultiHooks, RunHooks
-from .checkpointer import Checkpointer, Progress, RunRecord
+from .checkpointer import Checkpointer, Key, Progress, RunRecord
 from .diff import SharedTracker, dump_value
 from .errors import DurableError, SerializationError
+from .history import HISTORY, keeps_history, start_record
 from .hooks import DurableHooks
 from .results import Done, Paused
 from .saver import Durability, check_durability, make_saver
@@ -71,7 +72,10 @@ class Session:
             Progress(), params,
         )  # fmt: skip
         check_durability(durability)
-        checkpointer.create(record, {(SHARED, k): v for k, v in base.items() if v is not None})
+        entries: dict[Key, bytes] = {(SHARED, k): v for k, v in base.items() if v is not None}
+        if keeps_history(checkpointer):
+            entries[(HISTORY, "0")] = start_record(entries)
+        checkpointer.create(record, entries)
         saver = make_saver(durability, checkpointer, run_id)
         durable = DurableHooks(run_id, shared, serializer, tracker, saver)
         return cls(run_id, shared, serializer, checkpointer, durable, _with(durable, hooks))
