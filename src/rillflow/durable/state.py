@@ -84,11 +84,11 @@ def _path(key: str) -> Path:
 
 
 def position_value(next_key: str, steps: int) -> bytes:
-    return f"[{_json_str(next_key)},{int(steps)}]".encode()
+    return f"[{json_str(next_key)},{int(steps)}]".encode()
 
 
 @functools.lru_cache(maxsize=4096)
-def _json_str(text: str) -> str:
+def json_str(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
