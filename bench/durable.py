@@ -132,7 +132,9 @@ def contenders(steps: int, big: bool, have_langgraph: bool) -> dict[str, Callabl
     for mode in ("sync", "async", "exit"):
         table[f"rillflow, SQLite, {mode}"] = rill(SQLiteCheckpointer, mode)
     # the step history's cost: the same run without it, measured alongside
-    table["rillflow, SQLite, sync, no history"] = rill(lambda db: SQLiteCheckpointer(db, history=False), "sync")
+    table["rillflow, SQLite, sync, no history"] = rill(
+        lambda db: SQLiteCheckpointer(db, history=False), "sync"
+    )
     if have_langgraph:
         table["LangGraph, no checkpointer"] = lg(False, "sync")
         for mode in ("sync", "async", "exit"):

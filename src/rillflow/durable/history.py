@@ -231,6 +231,8 @@ class StepRecorder:
         if kind in ("failed", "paused") and self.failed is not None:
             path, error = self.failed
             action, duration = None, None
+            if kind == "paused":  # the Interrupt that paused the run is no error
+                error = None
         head = _head(kind, path, action, time.time(), duration, self.retries, error)
         self.retries = 0
         changes[(HISTORY, str(step))] = encode(head, recorded)

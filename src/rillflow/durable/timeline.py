@@ -15,6 +15,10 @@ def _short(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def duration_text(seconds: float) -> str:
+    return f"{seconds * 1e6:.0f}µs" if seconds < 0.001 else f"{seconds * 1000:.1f}ms"
+
+
 def timeline(checkpointer: Checkpointer, run_id: str) -> str:
     """The run's header line and one line per step: kind, node path, action, duration, what changed."""
     info = checkpointer.get(run_id)
@@ -31,9 +35,8 @@ def timeline(checkpointer: Checkpointer, run_id: str) -> str:
             changes.append(f"retries={step.retries}")
         if step.error:
             changes.append(f"error={step.error}")
-        took = "" if step.duration is None else f"{step.duration * 1000:.1f}ms"
+        took = "" if step.duration is None else duration_text(step.duration)
         node = " > ".join(step.path)
-        lines.append(
-            f"{step.step:>5}  {step.kind:<7} {node:<30} {step.action or '':<10} {took:>9}  {' '.join(changes)}".rstrip()
-        )
+        line = f"{step.step:>5}  {step.kind:<7} {node:<30} {step.action or '':<10} {took:>9}  {' '.join(changes)}"
+        lines.append(line.rstrip())
     return "\n".join(lines)

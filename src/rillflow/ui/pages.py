@@ -14,6 +14,8 @@ from html import escape
 from typing import Any
 from urllib.parse import quote
 
+from ..durable.timeline import duration_text
+
 STATUSES = ("running", "paused", "done", "failed")
 
 
@@ -73,8 +75,9 @@ def _status(status: str) -> str:
 
 def list_page(runs: list[dict[str, Any]], query: str, status: str, ctx: PageContext) -> str:
     options = "".join(
-        f'<option value="{s}"{" selected" if s == status else ""}>{s}</option>' for s in ("", *STATUSES)
-    ).replace('<option value="">', '<option value="">any status')
+        f'<option value="{s}"{" selected" if s == status else ""}>{s or "any status"}</option>'
+        for s in ("", *STATUSES)
+    )
     rows = []
     for run in runs:
         detail = run["error"] or (" > ".join(run["pause_path"]) if run["pause_path"] else "")
@@ -82,7 +85,8 @@ def list_page(runs: list[dict[str, Any]], query: str, status: str, ctx: PageCont
             f'<tr class="run" data-run-id="{_e(run["run_id"])}" data-status="{_e(run["status"])}">'
             f'<td><a href="{_e(_run_url(run["run_id"]))}">{_e(run["run_id"])}</a></td>'
             f"<td>{_status(run['status'])}</td><td>{_e(run['flow'])}</td>"
-            f'<td class="num">{run["steps"]}</td><td title="{_e(_when(run["created"]))}">{_age(run["age"])}</td>'
+            f'<td class="num">{run["steps"]}</td>'
+            f'<td title="{_e(_when(run["created"]))}">{_age(run["age"])}</td>'
             f'<td class="detail">{_e(detail)}</td></tr>'
         )
     table = (
@@ -105,7 +109,8 @@ def list_page(runs: list[dict[str, Any]], query: str, status: str, ctx: PageCont
 def run_page(run: dict[str, Any], svg: str, ctx: PageContext) -> str:
     run_id = run["run_id"]
     parts = [
-        f'<section class="summary"><h1>Run <code class="run-id">{_e(run_id)}</code> {_status(run["status"])}</h1>',
+        '<section class="summary">',
+        f'<h1>Run <code class="run-id">{_e(run_id)}</code> {_status(run["status"])}</h1>',
         f'<p>flow <b>{_e(run["flow"])}</b> · <span class="steps">{run["steps"]}</span> steps · started '
         f"{_e(_when(run['created']))} · updated {_e(_when(run['updated']))}</p>",
     ]
@@ -150,7 +155,8 @@ def _question(run: dict[str, Any], ctx: PageContext) -> str:
     if ctx.can_run:
         out.append(
             f'<form class="answer" method="post" action="{_e(_run_url(run["run_id"]))}/answer">{_csrf(ctx)}'
-            '<label>Answer (JSON, or plain text) <textarea name="answer" rows="2" required></textarea></label>'
+            '<label>Answer (JSON, or plain text) <textarea name="answer" rows="2" required></textarea>'
+            "</label>"
             '<button type="submit">Answer and resume</button></form>'
         )
     else:
@@ -166,7 +172,7 @@ def _timeline(run: dict[str, Any], ctx: PageContext) -> str:
     before: dict[str, Any] = {}
     for step in run["history"]:
         diff = _diff(step, before)
-        duration = "" if step["duration"] is None else f"{step['duration'] * 1000:.1f} ms"
+        duration = "" if step["duration"] is None else duration_text(step["duration"])
         error = f'<pre class="error">{_e(step["error"])}</pre>' if step["error"] else ""
         note = ""
         if step["note"].get("forked_from") is not None:
