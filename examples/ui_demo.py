@@ -10,7 +10,9 @@ error, open any step's diff, or fork a run from a step with other values.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
+import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -116,4 +118,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Stored runs name their nodes' classes; `rillflow ui examples/ui_demo.py:flow` loads this file as the
+    # module `ui_demo`, so the runs are made by that module too, not by `__main__`.
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    importlib.import_module("ui_demo").main()

@@ -37,6 +37,7 @@ def timeline(checkpointer: Checkpointer, run_id: str) -> str:
             changes.append(f"error={step.error}")
         took = "" if step.duration is None else duration_text(step.duration)
         node = " > ".join(step.path)
-        line = f"{step.step:>5}  {step.kind:<7} {node:<30} {step.action or '':<10} {took:>9}  {' '.join(changes)}"
+        action = step.action or ""
+        line = f"{step.step:>5}  {step.kind:<7} {node:<30} {action:<10} {took:>9}  {' '.join(changes)}"
         lines.append(line.rstrip())
     return "\n".join(lines)
