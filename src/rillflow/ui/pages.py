@@ -25,6 +25,7 @@ class PageContext:
     csrf: str
     can_run: bool  # the flow was given (MODULE:FLOW): answers and forks can run
     message: str | None = None
+    version: str = ""  # see rillflow.ui.views.version
 
 
 def _e(value: Any) -> str:
@@ -57,7 +58,7 @@ def _run_url(run_id: str) -> str:
 
 
 def _page(title: str, body: str, ctx: PageContext, live: str | None = None) -> str:
-    live_attr = f' data-live="{_e(live)}"' if live else ""
+    live_attr = f' data-live="{_e(live)}" data-version="{_e(ctx.version)}"' if live else ""
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
@@ -161,7 +162,7 @@ def _question(run: dict[str, Any], ctx: PageContext) -> str:
         )
     else:
         out.append(
-            '<p class="hint">Start the UI with the flow (<code>rillflow ui MODULE:FLOW</code>) to answer.</p>'
+            '<p class="hint">To answer, start the UI with this run&#x27;s flow (<code>rillflow ui MODULE:FLOW</code>).</p>'
         )
     out.append("</section>")
     return "".join(out)

@@ -28,6 +28,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 from .._cli_input import CommandError, read_json_value
 from .._node import BaseNode
 from ..durable import DurableError, RunNotFoundError, SQLiteCheckpointer
+from ..durable.shape import describe, fingerprint
 from .actions import ActionError, Actions
 from .diagram import diagram_svg
 from .pages import PageContext, error_page, list_page, run_page
@@ -41,7 +42,7 @@ from .security import (
     origin_ok,
     same,
 )
-from .views import run_detail, run_list, state_detail
+from .views import run_detail, run_list, state_detail, version
 
 STATIC = Path(__file__).with_name("static")
 _TYPES = {"app.css": "text/css; charset=utf-8", "app.js": "text/javascript; charset=utf-8"}
@@ -83,6 +84,7 @@ class UIServer:
         self.checkpointer = SQLiteCheckpointer(db)
         self.actions = Actions(self.checkpointer, flow)
         self.flow = flow
+        self._fingerprint = fingerprint(describe(flow)) if flow is not None else None
         self.closing = threading.Event()
         self.httpd = ThreadingHTTPServer((host, port), _Handler)
         self.httpd.daemon_threads = True
@@ -115,8 +117,13 @@ class UIServer:
         self.actions.join(timeout=30)
         self.checkpointer.close()
 
-    def context(self, message: str | None = None) -> PageContext:
-        return PageContext(self.db, self.csrf, self.flow is not None, message)
+    def owns(self, fingerprint: str) -> bool:
+        """Whether the runs with this shape fingerprint belong to this server's flow (so it can answer
+        and fork them)."""
+        return self.flow is not None and fingerprint == self._fingerprint
+
+    def context(self, message: str | None = None, version: str = "") -> PageContext:
+        return PageContext(self.db, self.csrf, self.flow is not None, message, version)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -221,12 +228,17 @@ class _Handler(BaseHTTPRequestHandler):
         ui = self.ui
         cp = ui.checkpointer
         if not parts:
+            seen = version(cp)
             runs = run_list(cp, query.get("status", ""), query.get("q", ""))
-            self._html(list_page(runs, query.get("q", ""), query.get("status", ""), ui.context()))
+            self._html(list_page(runs, query.get("q", ""), query.get("status", ""), ui.context(version=seen)))
         elif parts[0] == "runs" and len(parts) == 2:
+            seen = version(cp, parts[1])
             run = run_detail(cp, parts[1])
-            svg = diagram_svg(ui.flow, run["shape"], run["marks"])
-            self._html(run_page(run, svg, ui.context(ui.actions.errors.get(parts[1]))))
+            ours = ui.owns(run["fingerprint"])
+            svg = diagram_svg(ui.flow if ours else None, run["shape"], run["marks"])
+            context = ui.context(ui.actions.errors.get(parts[1]), seen)
+            context.can_run = ours
+            self._html(run_page(run, svg, context))
         elif parts[0] == "static" and len(parts) == 2 and parts[1] in _TYPES:
             self._send(HTTPStatus.OK, (STATIC / parts[1]).read_bytes(), _TYPES[parts[1]])
         elif parts[:2] == ["api", "runs"] and len(parts) == 2:
@@ -245,17 +257,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._fail(HTTPStatus.NOT_FOUND, "Not found", f"nothing at {self.path}", parts)
 
     def _events(self, run_id: str | None) -> None:
-        """Server-sent events: an ``update`` now and whenever the watched runs change."""
+        """Server-sent events: an ``update`` (with the runs' version) now and whenever it changes."""
         ui = self.ui
         cp = ui.checkpointer
-
-        def signature() -> Any:
-            if run_id is not None:
-                info = cp.get(run_id)
-                return [info.status, info.steps, info.updated]
-            runs = cp.list_runs()
-            return [len(runs), max((r.updated for r in runs), default=0.0)]
-
+        version(cp, run_id)  # an unknown run fails here, before the stream starts
         self.send_response(HTTPStatus.OK)
         self.send_header("Content-Type", "text/event-stream; charset=utf-8")
         for name, value in _SECURITY_HEADERS.items():
@@ -264,10 +269,10 @@ class _Handler(BaseHTTPRequestHandler):
         last: Any = None
         started = quiet = time.monotonic()
         while not ui.closing.is_set() and time.monotonic() - started < SSE_SECONDS:
-            now = signature()
+            now = version(cp, run_id)
             if now != last:
                 last = now
-                self.wfile.write(f"event: update\ndata: {json.dumps(now)}\n\n".encode())
+                self.wfile.write(f"event: update\ndata: {now}\n\n".encode())
                 self.wfile.flush()
                 quiet = time.monotonic()
             elif time.monotonic() - quiet > 15:

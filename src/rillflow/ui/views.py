@@ -75,7 +75,30 @@ def run_detail(cp: Checkpointer, run_id: str) -> dict[str, Any]:
         except DurableError as exc:
             out["problem"] = str(exc)
     out["marks"] = _marks(record.progress.status, record.progress.pause_path, state.positions, steps)
+    if not out["marks"] and record.progress.status == "running":  # not one step yet: at the start node
+        out["marks"] = {"current": _start_path(record.shape)}
+    out["fingerprint"] = record.fingerprint
     return out
+
+
+def _start_path(shape_text: str) -> list[str]:
+    try:
+        shape = json.loads(shape_text)
+        top = next(iter(shape))
+        first = next((p for p in shape if p.startswith(top + " > ")), top)
+    except (ValueError, StopIteration, TypeError):
+        return []
+    return str(first).split(" > ")
+
+
+def version(cp: Checkpointer, run_id: str | None = None) -> str:
+    """What changes when the run (or, without ``run_id``, any run) changes: pages carry it, and the event
+    stream sends it, so a page reloads only when there is something new."""
+    if run_id is not None:
+        info = cp.get(run_id)
+        return json.dumps([info.status, info.steps, info.updated])
+    runs = cp.list_runs()
+    return json.dumps([len(runs), max((r.updated for r in runs), default=0.0)])
 
 
 def state_detail(cp: Checkpointer, run_id: str, step: int) -> dict[str, Any]:

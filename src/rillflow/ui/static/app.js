@@ -1,5 +1,6 @@
 // rillflow ui: live updates. The page names its event stream in <body data-live="...">; on each "update"
-// the page is fetched again and its <main> swapped in, unless the user is typing in a form.
+// with a version the page has not seen, the page is fetched again and its <main> swapped in, unless the
+// user has started filling in a form.
 (function () {
   "use strict";
   var live = document.body.getAttribute("data-live");
@@ -10,10 +11,10 @@
   var busy = false;
   var again = false;
 
-  function typing() {
-    var el = document.activeElement;
-    return el && el.closest && el.closest("form") && (el.tagName === "TEXTAREA" || el.tagName === "INPUT");
-  }
+  var version = document.body.getAttribute("data-version");
+  var edited = false; // the user touched a form: never swap it away under them
+  document.addEventListener("input", function () { edited = true; });
+  document.addEventListener("toggle", function () { edited = true; }, true);
 
   function refresh() {
     if (busy) {
@@ -27,8 +28,9 @@
         var doc = new DOMParser().parseFromString(html, "text/html");
         var fresh = doc.getElementById("main");
         var main = document.getElementById("main");
-        if (fresh && main && !typing()) {
+        if (fresh && main && !edited) {
           main.replaceWith(fresh);
+          version = doc.body.getAttribute("data-version");
         }
         if (!doc.body.getAttribute("data-live")) {
           source.close();
@@ -44,5 +46,9 @@
       });
   }
 
-  source.addEventListener("update", refresh);
+  source.addEventListener("update", function (event) {
+    if (event.data !== version) {
+      refresh();
+    }
+  });
 })();
