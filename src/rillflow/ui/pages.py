@@ -162,7 +162,8 @@ def _question(run: dict[str, Any], ctx: PageContext) -> str:
         )
     else:
         out.append(
-            '<p class="hint">To answer, start the UI with this run&#x27;s flow (<code>rillflow ui MODULE:FLOW</code>).</p>'
+            '<p class="hint">To answer, start the UI with this run&#x27;s flow '
+            "(<code>rillflow ui MODULE:FLOW</code>).</p>"
         )
     out.append("</section>")
     return "".join(out)
