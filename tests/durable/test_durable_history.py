@@ -208,3 +208,23 @@ def test_runs_show_prints_the_timeline(tmp_path: Path) -> None:
     assert any("Top > Sub > Add" in line and "again" in line and 'log=["Add"]' in line for line in lines)
     missing = subprocess.run([*cmd[:5], "nope", "--db", str(db)], capture_output=True, text=True)
     assert missing.returncode == 2 and "no stored run" in missing.stderr
+
+
+def test_a_run_started_without_history_cannot_be_rebuilt_but_is_listed(tmp_path: Path) -> None:
+    class Ask(Node):
+        def exec(self, prep_res: Any) -> Any:
+            return self.interrupt("ok?")
+
+        def post(self, shared: dict[str, Any], prep_res: Any, answer: Any) -> str:
+            shared["answer"] = answer
+            return "next"
+
+    ask = Ask()
+    ask - "next" >> Tail()
+    db = tmp_path / "h.db"
+    Flow(start=ask, name="F").run({}, run_id="r", checkpointer=SQLiteCheckpointer(db, history=False))
+    cp = SQLiteCheckpointer(db)
+    Flow(start=ask, name="F").resume("r", "yes", checkpointer=cp)
+    assert [s.kind for s in history(cp, "r")] == ["step", "done"]
+    with pytest.raises(DurableError, match="started before its history was recorded"):
+        state_at(cp, "r", 2)

@@ -307,6 +307,11 @@ def entries_at(
     """The run's record, the step record, and every stored entry as it was right after ``step``."""
     record, steps = _steps(checkpointer, run_id)
     first = steps[0]
+    if first.kind not in ("start", "fork") and not first.note.get("base"):
+        raise DurableError(
+            f"run {run_id!r} was started before its history was recorded, so its past states cannot be "
+            "rebuilt (its steps are listed by history())"
+        )
     if step < first.step or step > steps[-1].step:
         raise DurableError(
             f"run {run_id!r} has steps {first.step} to {steps[-1].step} in its history, not {step}"

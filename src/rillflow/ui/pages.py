@@ -17,6 +17,7 @@ from urllib.parse import quote
 from ..durable.timeline import duration_text
 
 STATUSES = ("running", "paused", "done", "failed")
+MAX_STEPS = 500
 
 
 @dataclass
@@ -172,8 +173,11 @@ def _question(run: dict[str, Any], ctx: PageContext) -> str:
 def _timeline(run: dict[str, Any], ctx: PageContext) -> str:
     rows = []
     before: dict[str, Any] = {}
-    for step in run["history"]:
+    shown = len(run["history"]) - MAX_STEPS  # the page shows the latest steps; the API has them all
+    for i, step in enumerate(run["history"]):
         diff = _diff(step, before)
+        if i < shown:
+            continue
         duration = "" if step["duration"] is None else duration_text(step["duration"])
         error = f'<pre class="error">{_e(step["error"])}</pre>' if step["error"] else ""
         note = ""
@@ -192,8 +196,10 @@ def _timeline(run: dict[str, Any], ctx: PageContext) -> str:
         )
     if not rows:
         return '<section class="timeline"><h2>Steps</h2><p class="empty">No step history.</p></section>'
+    older = f'<p class="hint">{shown} older steps not shown (see the JSON API).</p>' if shown > 0 else ""
     return (
-        '<section class="timeline"><h2>Steps</h2><table class="steps"><thead><tr><th>#</th><th>Kind</th>'
+        f'<section class="timeline"><h2>Steps</h2>{older}<table class="steps"><thead><tr>'
+        "<th>#</th><th>Kind</th>"
         "<th>Node</th><th>Action</th><th>Duration</th><th>Retries</th><th>Changes</th><th></th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table></section>"
     )
