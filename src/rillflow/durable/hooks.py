@@ -149,9 +149,9 @@ class DurableHooks(RunHooks):
         """The run's last save. ``with_state=False`` saves only the status (its state could not be
         serialized, so the last consistent checkpoint stays as it is)."""
         changes = self._take_changes(with_shared=True) if with_state else {}
+        if status != "done":  # a pause or a failure is a step of its own; the end is the last step
+            self.steps += 1
         if self.recorder is not None:
-            if status != "done":  # a pause or a failure is a step of its own; the end is the last step
-                self.steps += 1
             self.recorder.record(changes, self.steps, status)
         progress = Progress(status, self.steps, time.time(), error, pause_path, payload, result)
         self.saver.finish(changes, progress)
