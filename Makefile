@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint types unit demo bench clean
+.PHONY: test lint types unit browser demo bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,12 @@ lint: $(STAMP)
 types: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+unit: $(STAMP) browser
 	$(BIN)/pytest -q
+
+# The UI's browser tests drive Debian's Chromium through Playwright (never `playwright install`).
+browser:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 
 # Runs offline on the embedded model; DEMO_ARGS="--llm openai:MODEL" points it at another server.
 demo: $(STAMP)

@@ -34,6 +34,8 @@ from .errors import (
 # Where the features behind run options live; each is imported by the first run that uses it.
 provide("listeners", "rillflow.observe.listeners", "listener_hooks", "listeners=")
 provide("durable", "rillflow.durable.session", "Session", "a durable run (run_id=, checkpointer=...)")
+provide("fork", "rillflow.durable", "fork", "flow.fork")
+provide("fork_async", "rillflow.durable", "fork_async", "flow.fork_async")
 
 __all__ = [
     "AsyncBatchFlow",

@@ -59,13 +59,13 @@ class Tick(Node):
         return "again" if shared["counter"] < shared["steps"] else "stop"
 
 
-def db_bytes(tmp_path: Path, steps: int) -> int:
+def db_bytes(tmp_path: Path, steps: int, history: bool = True) -> int:
     db = tmp_path / f"{steps}.db"
     tick = Tick()
     tick - "again" >> tick
     tick - "stop" >> Node()
     shared = {"docs": [f"{i:03d}" + "x" * 997 for i in range(100)], "counter": 0, "steps": steps}
-    cp = SQLiteCheckpointer(db)
+    cp = SQLiteCheckpointer(db, history=history)
     Flow(start=tick).run(shared, run_id="r", checkpointer=cp)
     cp.close()
     with sqlite3.connect(db) as raw:  # fold the WAL into the file so its size is the data's
@@ -74,6 +74,12 @@ def db_bytes(tmp_path: Path, steps: int) -> int:
 
 
 def test_database_size_follows_the_changes_not_the_state(tmp_path: Path) -> None:
-    small, large = db_bytes(tmp_path, 20), db_bytes(tmp_path, 400)
+    small, large = db_bytes(tmp_path, 20, history=False), db_bytes(tmp_path, 400, history=False)
     assert small < 200_000  # one copy of the 100 KB state, plus the SQLite pages around it
     assert large - small < 20_000  # 380 more steps changed one small key each: no copy of the state
+
+
+def test_step_history_grows_with_the_changes_not_the_state(tmp_path: Path) -> None:
+    small, large = db_bytes(tmp_path, 20), db_bytes(tmp_path, 400)
+    assert small < 330_000  # the current state plus step 0 (the state the run started from)
+    assert (large - small) / 380 < 400  # a small record per step; a copy of the state would be 100 KB

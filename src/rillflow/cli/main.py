@@ -4,6 +4,8 @@
     rillflow run app.py:flow --shared - --stream          # prints events as they happen, then the store
     rillflow viz myapp.flows:flow [--html -o flow.html]   # Mermaid text (default) or an HTML page
     rillflow runs --db runs.db [--status paused]          # durable runs and their status
+    rillflow runs show RUN_ID --db runs.db                # one run's steps and what each changed
+    rillflow ui [myapp.flows:flow] --db runs.db           # a local web page of the runs
     rillflow resume myapp.flows:flow RUN_ID --db runs.db --answer '"yes"'
 
 Exit status: 0 success (or a paused durable run), 1 the flow raised (traceback on stderr), 2 a usage error
@@ -23,8 +25,10 @@ from typing import Any
 
 from .. import durable
 from ..core.runner import new_run_id
+from ..durable.timeline import timeline
 from ..errors import Interrupt
 from ..observe.progress import ProgressBars
+from ..ui.command import add_ui_command
 from ..usage import UsageMeter
 from ..viz import to_html, to_mermaid
 from .input import CommandError, load_target, read_json_value, read_shared, to_json
@@ -75,6 +79,8 @@ def _parser() -> argparse.ArgumentParser:
     runs = sub.add_parser("runs", help="list durable runs and their status")
     runs.add_argument("--db", default=DEFAULT_DB, help=f"the SQLite checkpoint file (default {DEFAULT_DB})")
     runs.add_argument("--status", choices=["running", "paused", "done", "failed"])
+    runs.add_argument("show", nargs="?", choices=["show"], help="show one run's step timeline")
+    runs.add_argument("run_id", nargs="?", metavar="RUN_ID")
     runs.set_defaults(command=_runs)
 
     resume = sub.add_parser("resume", help="continue a paused or failed durable run")
@@ -84,6 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     resume.add_argument("--db", default=DEFAULT_DB, help=f"the SQLite checkpoint file (default {DEFAULT_DB})")
     resume.add_argument("--stream", action="store_true", help=argparse.SUPPRESS)
     resume.set_defaults(command=_resume)
+    add_ui_command(sub, DEFAULT_DB)
     return parser
 
 
@@ -218,6 +225,15 @@ def _new_run_store(path: str, run_id: str) -> durable.SQLiteCheckpointer:
 def _runs(args: argparse.Namespace) -> int:
     if not os.path.exists(args.db):
         raise CommandError(f"no checkpoint file {args.db!r} (give its path with --db)")
+    if args.show:
+        if not args.run_id:
+            raise CommandError("rillflow runs show needs a RUN_ID")
+        try:
+            with _checkpointer(args.db, readonly=True) as store:
+                print(timeline(store, args.run_id))
+        except durable.DurableError as exc:
+            raise CommandError(str(exc)) from exc
+        return 0
     try:
         with _checkpointer(args.db, readonly=True) as store:  # listing needs no write access
             runs = store.list_runs(args.status)

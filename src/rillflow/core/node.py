@@ -15,6 +15,7 @@ from typing import Any, ClassVar, NoReturn
 
 from ..errors import Interrupt, add_path_segment, describe_item
 from .context import HOOKS, PATH, RESUME
+from .extensions import load
 from .graph import copies_plainly, label
 from .hooks import RunHooks
 from .phases import ASYNC, PHASE_ATTRS, SYNC, Phase, Plan, default_phase, resolve_plan
@@ -111,6 +112,15 @@ class BaseNode:
     async def resume_async(self, run_id: str, answer: Any = None, **options: Any) -> Any:
         """The async twin of :meth:`resume`."""
         return await resume_node_async(self, run_id, answer, options)
+
+    def fork(self, run_id: str, step: int, *, updates: Any = None, **options: Any) -> Any:
+        """Start a new durable run from ``step`` of run ``run_id``, with ``updates`` to ``shared``, and
+        run it to its end or pause (``checkpointer=`` required; see docs/ui.md)."""
+        return load("fork")(self, run_id, step, updates=updates, **options)
+
+    async def fork_async(self, run_id: str, step: int, *, updates: Any = None, **options: Any) -> Any:
+        """The async twin of :meth:`fork`."""
+        return await load("fork_async")(self, run_id, step, updates=updates, **options)
 
     def stream_async(self, shared: Any, **options: Any) -> Any:
         """``async for event in flow.stream_async(shared)``: the run's events as they happen."""

@@ -7,6 +7,8 @@
     cp = SQLiteCheckpointer("runs.db")
     outcome = flow.run(shared, run_id="order-42", checkpointer=cp)    # Done or Paused
     outcome = flow.resume("order-42", answer="yes", checkpointer=cp)  # after a pause or a crash
+    history(cp, "order-42"); state_at(cp, "order-42", 3)                 # time travel
+    fork(flow, "order-42", 3, updates={"x": 1}, checkpointer=cp)      # a new run from step 3
 
 See docs/durable.md.
 """
@@ -21,6 +23,8 @@ from .errors import (
     RunNotFoundError,
     SerializationError,
 )
+from .fork import fork, fork_async, start_fork
+from .history import Step, history, state_at
 from .memory import MemoryCheckpointer
 from .recorder import DurableHooks
 from .results import Done, Paused
@@ -50,5 +54,11 @@ __all__ = [
     "SQLiteCheckpointer",
     "SerializationError",
     "Serializer",
+    "Step",
     "StoredRun",
+    "fork",
+    "fork_async",
+    "history",
+    "start_fork",
+    "state_at",
 ]

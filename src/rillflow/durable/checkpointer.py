@@ -4,7 +4,7 @@ A backend stores, per run, one :class:`RunRecord` (status, shape fingerprint, pa
 set of entries: ``(namespace, key) -> bytes``. The run keeps them current by applying changes (new bytes,
 or None to delete), so storage holds the run's current state, never a copy per step. Namespaces:
 ``"s"`` one top-level key of ``shared``, ``"p"`` the position of one (nested) flow, ``"n"`` the item
-count of a batch, ``"h"`` the fingerprints of a batch's items, ``"i"`` one finished batch item, ``"a"``
+count of a batch, ``"f"`` the fingerprints of a batch's items, ``"i"`` one finished batch item, ``"a"``
 an answer given to a paused node, kept until that node finishes. Besides, a run has a lease (owner and
 expiry) so that only one process runs it at a time (:meth:`Checkpointer.claim`).
 Backends: :class:`~rillflow.durable.SQLiteCheckpointer`
@@ -89,16 +89,24 @@ LEASE_TTL = 30.0
 
 
 class Checkpointer(ABC):
-    """Stores durable runs. ``keep_runs``/``max_age`` (seconds) bound finished runs (see :meth:`prune`).
+    """Stores durable runs. ``keep_runs``/``max_age`` (seconds) bound finished runs (see :meth:`prune`);
+    ``keep_steps`` bounds the step history kept per run (see :mod:`rillflow.durable.history`).
 
     ``lease_ttl`` (seconds): a process running a run holds its lease for that long and renews it while it
     runs; a lease left by a dead process can be taken over once it expires.
     """
 
     lease_ttl: float = LEASE_TTL
+    #: whether runs record their step history (entries of namespace "h" in ``write``; ``load_history``)
+    keeps_history = False
 
     def __init__(
-        self, *, keep_runs: int | None = None, max_age: float | None = None, lease_ttl: float = LEASE_TTL
+        self,
+        *,
+        keep_runs: int | None = None,
+        max_age: float | None = None,
+        keep_steps: int | None = None,
+        lease_ttl: float = LEASE_TTL,
     ) -> None:
         if keep_runs is not None and keep_runs < 0:
             raise ValueError(f"keep_runs must be >= 0, got {keep_runs!r}")
@@ -106,7 +114,10 @@ class Checkpointer(ABC):
             raise ValueError(f"max_age must be >= 0 seconds, got {max_age!r}")
         if not lease_ttl > 0:
             raise ValueError(f"lease_ttl must be > 0 seconds, got {lease_ttl!r}")
+        if keep_steps is not None and keep_steps < 1:
+            raise ValueError(f"keep_steps must be >= 1, got {keep_steps!r}")
         self.keep_runs, self.max_age, self.lease_ttl = keep_runs, max_age, lease_ttl
+        self.keep_steps = keep_steps
 
     # --- what a backend implements --------------------------------------------------------------
     @abstractmethod
@@ -141,6 +152,9 @@ class Checkpointer(ABC):
     @abstractmethod
     def release(self, run_id: str, owner: str) -> None:
         """Drop the run's lease if ``owner`` holds it; otherwise do nothing."""
+    def load_history(self, run_id: str) -> list[tuple[int, bytes]]:
+        """The run's step history records as (step, bytes), oldest first ([] if none are kept)."""
+        return []
 
     def close(self) -> None:
         """Release connections (the checkpointer can still be used: it reconnects)."""

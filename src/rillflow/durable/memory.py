@@ -21,16 +21,25 @@ from .checkpointer import (
     normalize_statuses,
 )
 from .errors import RunBusyError, RunExistsError, RunNotFoundError
+from .history import folded, split
 
 
 class MemoryCheckpointer(Checkpointer):
     """Keeps runs in a dict (thread-safe). Lost when the process exits."""
 
     def __init__(
-        self, *, keep_runs: int | None = None, max_age: float | None = None, lease_ttl: float = LEASE_TTL
+        self,
+        *,
+        keep_runs: int | None = None,
+        max_age: float | None = None,
+        history: bool = True,
+        keep_steps: int | None = None,
+        lease_ttl: float = LEASE_TTL,
     ) -> None:
-        super().__init__(keep_runs=keep_runs, max_age=max_age, lease_ttl=lease_ttl)
+        super().__init__(keep_runs=keep_runs, max_age=max_age, keep_steps=keep_steps, lease_ttl=lease_ttl)
+        self.keeps_history = history
         self._runs: dict[str, StoredRun] = {}
+        self._history: dict[str, dict[int, bytes]] = {}
         self._leases: dict[str, tuple[str, float]] = {}  # run id -> (owner, expires)
         self._lock = threading.Lock()
 
@@ -40,17 +49,28 @@ class MemoryCheckpointer(Checkpointer):
                 raise RunExistsError(
                     exists_message(record.run_id, self._runs[record.run_id].record.progress.status)
                 )
-            self._runs[record.run_id] = StoredRun(copy.deepcopy(record), dict(entries))
+            stored, records = split(entries)
+            self._runs[record.run_id] = StoredRun(copy.deepcopy(record), stored)  # type: ignore[arg-type]
+            self._history[record.run_id] = dict(records)
 
     def write(self, run_id: str, changes: Changes, progress: Progress) -> None:
         with self._lock:
             run = self._found(run_id)
+            changes, records = split(changes)
             for key, value in changes.items():
                 if value is None:
                     run.entries.pop(key, None)
                 else:
                     run.entries[key] = value
             run.record.progress = copy.copy(progress)
+            steps = self._history.setdefault(run_id, {})
+            steps.update(records)
+            if self.keep_steps is not None and progress.status != "running":
+                trimmed = folded(list(steps.items()), self.keep_steps)
+                if trimmed is not None:
+                    for step in trimmed[0]:
+                        del steps[step]
+                    steps[trimmed[1][0]] = trimmed[1][1]
 
     def load(self, run_id: str) -> StoredRun:
         with self._lock:
@@ -66,7 +86,12 @@ class MemoryCheckpointer(Checkpointer):
     def delete(self, run_id: str) -> bool:
         with self._lock:
             self._leases.pop(run_id, None)
+            self._history.pop(run_id, None)
             return self._runs.pop(run_id, None) is not None
+
+    def load_history(self, run_id: str) -> list[tuple[int, bytes]]:
+        with self._lock:
+            return sorted(self._history.get(run_id, {}).items())
 
     def claim(self, run_id: str, owner: str, ttl: float) -> None:
         with self._lock:

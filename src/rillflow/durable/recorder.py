@@ -22,6 +22,7 @@ from ..core.node import BaseNode
 from .checkpointer import Key, Progress, RunStatus
 from .diff import SharedTracker, dump_value
 from .errors import CheckpointMismatchError, SerializationError
+from .history import StepRecorder, keeps_history
 from .lease import Lease
 from .saver import Saver
 from .serialize import Serializer
@@ -79,6 +80,7 @@ class DurableHooks(RunHooks):
         self._tainted = False  # a visit stopped inside a prep or post: `shared` is not consistent
         self._deferred = False  # a save with `shared` is waiting for the busy visits
         self.extra_values: dict[str, Any] = {}  # what set_extra was given, for the run's result
+        self.history = StepRecorder() if keeps_history(saver.checkpointer) else None
 
     # --- extras: small named records a feature keeps with the run (the usage meter's totals) ---------
     def extra(self, name: str) -> bytes | None:
@@ -104,7 +106,11 @@ class DurableHooks(RunHooks):
         self.state.positions[path] = (next_key, steps)
         self._pending[(POSITION, path_key(path))] = position_value(next_key, steps)
         if self.saver.per_step:
-            self._save(with_shared=True)
+            self._save(with_shared=True, kind="step")
+
+    def on_retry(self, **_: Any) -> None:
+        if self.history is not None:
+            self.history.retries += 1
 
     def on_node_start(self, *, path: Path, **_: Any) -> None:
         self._visits[path] = Visit(PREP)
@@ -128,7 +134,18 @@ class DurableHooks(RunHooks):
             self._busy += 1
             self._unsaved.discard(path)
 
-    def on_node_end(self, *, node: BaseNode, path: Path, error: BaseException | None, **_: Any) -> None:
+    def on_node_end(
+        self,
+        *,
+        node: BaseNode,
+        path: Path,
+        action: Any,
+        error: BaseException | None,
+        duration: float,
+        **_: Any,
+    ) -> None:
+        if self.history is not None:
+            self.history.node_end(path, action, error, duration)
         visit = self._visits.get(path)
         if visit is not None and not (error is not None and visit.phase == EXEC):
             # (A visit stopped in its exec stays: its prep's changes are in `shared`, and a resume
@@ -238,7 +255,7 @@ class DurableHooks(RunHooks):
         if self.lease is not None and self.lease.lost is not None:
             raise self.lease.lost  # another process runs this run now: saving would mix two runs
 
-    def _save(self, with_shared: bool) -> None:
+    def _save(self, with_shared: bool, kind: str | None = None) -> None:
         self._check_lease()
         with_shared = with_shared or self._deferred
         if with_shared and not self._consistent():
@@ -246,11 +263,13 @@ class DurableHooks(RunHooks):
             return
         self._deferred = False
         changes = self._take_changes(with_shared)
+        if self.history is not None:
+            self.history.record(changes, self.steps, kind)
         self.saver.save(changes, Progress("running", self.steps, time.time()))
 
     def _save_if_deferred(self) -> None:
         if self._deferred and self.saver.per_step:
-            self._save(with_shared=True)
+            self._save(with_shared=True, kind="step")
 
     def finish(
         self,
@@ -272,5 +291,9 @@ class DurableHooks(RunHooks):
         elif with_state and not self._consistent():
             with_state = False
         changes = self._take_changes(with_shared=True) if with_state else {}
+        if status != "done":  # a pause or a failure is a step of its own; the end is the last step
+            self.steps += 1
+        if self.history is not None:
+            self.history.record(changes, self.steps, status)
         progress = Progress(status, self.steps, time.time(), error, pause_path, payload, result)
         self.saver.finish(changes, progress)

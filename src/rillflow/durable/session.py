@@ -19,6 +19,7 @@ from ..errors import Interrupt
 from .checkpointer import Checkpointer, Key, Progress, RunRecord
 from .diff import SharedTracker, dump_value
 from .errors import DurableError, SerializationError
+from .history import HISTORY, keeps_history, start_record
 from .lease import Lease
 from .recorder import DurableHooks
 from .results import Done, Paused
@@ -66,7 +67,10 @@ class Session:
             Progress(), params,
         )  # fmt: skip
         check_durability(durability)
-        checkpointer.create(record, {(SHARED, k): v for k, v in base.items() if v is not None})
+        entries: dict[Key, bytes] = {(SHARED, k): v for k, v in base.items() if v is not None}
+        if keeps_history(checkpointer):
+            entries[(HISTORY, "0")] = start_record(entries)
+        checkpointer.create(record, entries)
         lease = Lease(checkpointer, run_id)
         lease.claim()
         saver = make_saver(durability, checkpointer, run_id)

@@ -35,6 +35,8 @@ from .checkpointer import (
     normalize_statuses,
 )
 from .errors import CorruptCheckpointError, DurableError, RunBusyError, RunExistsError, RunNotFoundError
+from .history import SCHEMA as HISTORY_SCHEMA
+from .history import split, sqlite_insert, sqlite_load, sqlite_trim
 
 SCHEMA_VERSION = 1
 _SCHEMA = """
@@ -89,8 +91,11 @@ class SQLiteCheckpointer(Checkpointer):
         lease_ttl: float = LEASE_TTL,
         create: bool = True,
         readonly: bool = False,
+        history: bool = True,
+        keep_steps: int | None = None,
     ) -> None:
-        super().__init__(keep_runs=keep_runs, max_age=max_age, lease_ttl=lease_ttl)
+        super().__init__(keep_runs=keep_runs, max_age=max_age, keep_steps=keep_steps, lease_ttl=lease_ttl)
+        self.keeps_history = history
         if synchronous not in ("NORMAL", "FULL"):
             raise ValueError(f'synchronous must be "NORMAL" or "FULL", got {synchronous!r}')
         self.path = str(path)
@@ -144,6 +149,8 @@ class SQLiteCheckpointer(Checkpointer):
                 _check_schema(conn, self.path, tables)
                 if not self.readonly:
                     _add_lease_columns(conn)
+            if not self.readonly:
+                conn.execute(HISTORY_SCHEMA)  # added without a version bump: older files simply gain it
         except BaseException:
             conn.close()
             raise
@@ -202,6 +209,7 @@ class SQLiteCheckpointer(Checkpointer):
     # --- the interface ------------------------------------------------------------------------------
     def create(self, record: RunRecord, entries: Mapping[Key, bytes]) -> None:
         p = record.progress
+        entries, records = split(entries)  # type: ignore[assignment]
         with self._db(write=True) as conn:
             row = conn.execute(
                 "SELECT status FROM rillflow_runs WHERE run_id = ?", (record.run_id,)
@@ -221,9 +229,12 @@ class SQLiteCheckpointer(Checkpointer):
             conn.executemany(
                 _UPSERT, [(record.run_id, ns, key, v, zlib.crc32(v)) for (ns, key), v in entries.items()]
             )
+            if records:
+                sqlite_insert(conn, record.run_id, records)
 
     def write(self, run_id: str, changes: Changes, progress: Progress) -> None:
         p = progress
+        changes, records = split(changes)
         puts = [(run_id, ns, key, v, zlib.crc32(v)) for (ns, key), v in changes.items() if v is not None]
         drops = [(run_id, ns, key) for (ns, key), v in changes.items() if v is None]
         with self._db(write=True) as conn:
@@ -246,6 +257,10 @@ class SQLiteCheckpointer(Checkpointer):
                 conn.executemany(_UPSERT, puts)
             if drops:
                 conn.executemany(_DELETE, drops)
+            if records:
+                sqlite_insert(conn, run_id, records)
+            if self.keep_steps is not None and p.status != "running":
+                sqlite_trim(conn, run_id, self.keep_steps)
 
     def load(self, run_id: str) -> StoredRun:
         with self._db() as conn:
@@ -295,7 +310,12 @@ class SQLiteCheckpointer(Checkpointer):
     def delete(self, run_id: str) -> bool:
         with self._db(write=True) as conn:
             conn.execute("DELETE FROM rillflow_entries WHERE run_id = ?", (run_id,))
+            conn.execute("DELETE FROM rillflow_history WHERE run_id = ?", (run_id,))
             return conn.execute("DELETE FROM rillflow_runs WHERE run_id = ?", (run_id,)).rowcount > 0
+
+    def load_history(self, run_id: str) -> list[tuple[int, bytes]]:
+        with self._db() as conn:
+            return sqlite_load(conn, run_id, str(self.path))
 
     def claim(self, run_id: str, owner: str, ttl: float) -> None:
         now = time.time()

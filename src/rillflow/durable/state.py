@@ -16,7 +16,7 @@ from ..core.context import Path
 from .checkpointer import Key
 from .errors import CorruptCheckpointError
 
-SHARED, POSITION, TOTAL, ITEM, HASHES, ANSWER, PREPPED = "s", "p", "n", "i", "h", "a", "r"
+SHARED, POSITION, TOTAL, ITEM, HASHES, ANSWER, PREPPED = "s", "p", "n", "i", "f", "a", "r"
 EXTRA = "x"  # a small record a feature keeps with the run, by name (e.g. "usage": its token totals)
 
 
@@ -106,11 +106,11 @@ def _path(key: str) -> Path:
 
 
 def position_value(next_key: str, steps: int) -> bytes:
-    return f"[{_json_str(next_key)},{int(steps)}]".encode()
+    return f"[{json_str(next_key)},{int(steps)}]".encode()
 
 
 @functools.lru_cache(maxsize=4096)
-def _json_str(text: str) -> str:
+def json_str(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
