@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from rillflow import Flow, Node
-from rillflow.durable.shape import describe
+from rillflow.durable.shape import shape_of
 from rillflow.ui.diagram import box_id, diagram_svg, graph_from_shape
 
 
@@ -26,7 +26,7 @@ def nested_flow() -> Flow:
 
 def test_the_stored_shape_rebuilds_the_diagram() -> None:
     flow = nested_flow()
-    graph = graph_from_shape(json.dumps(describe(flow)))
+    graph = graph_from_shape(json.dumps(shape_of(flow)))
     assert graph is not None
     assert [b.key for b in graph.boxes] == ["Tail", "Sub", "Tail#2"]
     sub = graph.boxes[1].inner
@@ -42,7 +42,7 @@ def test_the_stored_shape_rebuilds_the_diagram() -> None:
 
 def test_marks_land_on_the_named_node_or_flow() -> None:
     flow = nested_flow()
-    shape = json.dumps(describe(flow))
+    shape = json.dumps(shape_of(flow))
     for source in (flow, None):
         svg = diagram_svg(source, shape, {"current": ["Top", "Sub", "Add"]})
         assert svg.count('class="node current"') == 1

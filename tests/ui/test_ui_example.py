@@ -11,7 +11,7 @@ from typing import Any
 
 from conftest import DEMO
 
-from rillflow.durable import SQLiteCheckpointer, fork, resume
+from rillflow.durable import SQLiteCheckpointer
 
 
 def test_the_demo_makes_a_paused_a_failed_and_a_finished_run(tmp_path: Path, demo_flow: Any) -> None:
@@ -26,6 +26,6 @@ def test_the_demo_makes_a_paused_a_failed_and_a_finished_run(tmp_path: Path, dem
     }
     assert "rillflow ui" in out.stdout
     cp = SQLiteCheckpointer(db)
-    assert resume(demo_flow, "paused-1", "no", checkpointer=cp).shared["receipt"] == "dropped"
-    fixed = fork(demo_flow, "failed-1", 3, updates={"channel": "blog"}, checkpointer=cp)
+    assert demo_flow.resume("paused-1", "no", checkpointer=cp).shared["receipt"] == "dropped"
+    fixed = demo_flow.fork("failed-1", 3, updates={"channel": "blog"}, checkpointer=cp)
     assert fixed.shared["receipt"].startswith("published on blog")

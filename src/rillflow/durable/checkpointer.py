@@ -152,6 +152,7 @@ class Checkpointer(ABC):
     @abstractmethod
     def release(self, run_id: str, owner: str) -> None:
         """Drop the run's lease if ``owner`` holds it; otherwise do nothing."""
+
     def load_history(self, run_id: str) -> list[tuple[int, bytes]]:
         """The run's step history records as (step, bytes), oldest first ([] if none are kept)."""
         return []

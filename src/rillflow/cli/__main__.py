@@ -1,0 +1,5 @@
+"""``python -m rillflow.cli``: the ``rillflow`` command."""
+
+from .main import main
+
+raise SystemExit(main())
