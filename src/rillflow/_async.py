@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from typing import Any, NoReturn
 
 from ._bridge import run_sync
 from ._concurrency import check_concurrency, run_items
 from ._flow import BatchFlow, Flow
 from ._node import BatchNode, Node, Plan, raise_needs_loop, visit_copy
+from .executors.batch import exec_items_on
 
 
 class AsyncNode(Node):
@@ -53,11 +55,13 @@ class AsyncParallelBatchNode(AsyncNode, BatchNode):
     ``max_concurrency`` bounds the items in flight (default: unbounded, as PocketFlow). By default the
     first failing item cancels the others and its exception is raised with a note naming the item;
     ``fail_fast=False`` runs every item and puts each failure's exception in the results list instead.
-    Each item runs on its own copy of the node, so ``self.cur_retry`` is per item.
+    Each item runs on its own copy of the node, so ``self.cur_retry`` is per item. With an ``executor``
+    (any ``concurrent.futures.Executor``) each item's ``exec`` attempts run there (docs/scale.md).
     """
 
     max_concurrency: int | None = None
     fail_fast: bool = True
+    executor: Executor | None = None
 
     def __init__(
         self,
@@ -66,6 +70,7 @@ class AsyncParallelBatchNode(AsyncNode, BatchNode):
         *,
         max_concurrency: int | None = None,
         fail_fast: bool = True,
+        executor: Executor | None = None,
         **policy: Any,
     ) -> None:
         super().__init__(max_retries, wait, **policy)
@@ -73,8 +78,12 @@ class AsyncParallelBatchNode(AsyncNode, BatchNode):
             self.max_concurrency = check_concurrency(max_concurrency)
         if not fail_fast:
             self.fail_fast = False
+        if executor is not None:
+            self.executor = executor
 
     async def _exec_stage_async(self, items: Any, plan: Plan) -> Any:
+        if self.executor is not None:
+            return await exec_items_on(self.executor, self, _as_sequence(items), plan)
         # A copy per item keeps cur_retry per item; with one attempt there is nothing to keep apart.
         per_item = self.max_retries > 1
 

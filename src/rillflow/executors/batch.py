@@ -1,0 +1,94 @@
+"""A parallel batch node's items on an executor: each exec attempt is sent to a worker.
+
+Only ``exec`` travels. The retry loop, the per-attempt ``timeout``, ``exec_fallback``, fail-fast, the
+hooks (progress, events, durable per-item records) and ``max_concurrency`` stay in the calling process,
+so a batch on a cluster reports and resumes exactly as one run in threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from collections.abc import Sequence
+from concurrent.futures import Executor
+from typing import TYPE_CHECKING, Any
+
+from .._concurrency import run_items
+from .._node import ASYNC, label
+from .travel import loads, pack
+from .worker import Reply, exec_attempt
+
+if TYPE_CHECKING:
+    from .._node import Node, Plan
+
+
+async def exec_items_on(executor: Executor, node: Node, items: Sequence[Any], plan: Plan) -> list[Any]:
+    """Run the batch ``node``'s exec for ``items`` on ``executor``; results in input order."""
+    name = label(node)
+    node_blob = pack(_travelling_copy(node), name, "the node")
+    exec_name, exec_kind = plan[1]
+    is_async = exec_kind == ASYNC
+
+    async def run_one(item: Any) -> Any:
+        item_blob = pack(item, name, f"the item {_short(item)}")
+        local = copy.copy(node)  # cur_retry per item, as in a batch run in threads
+        for attempt in range(local.max_retries):
+            local.cur_retry = attempt
+            try:
+                future = executor.submit(exec_attempt, node_blob, exec_name, is_async, item_blob, attempt)
+                reply = await _wait(asyncio.wrap_future(future), local, attempt)
+                return _unwrap(reply)
+            except Exception as exc:
+                if local._gives_up(exc):
+                    local._report_failure(exc, None)
+                    return await local._call_async(plan[2], item, exc)
+                delay = local.retry_delay(attempt)
+                local._report_failure(exc, delay)
+                if delay > 0:
+                    await asyncio.sleep(delay)
+        raise ValueError(f"max_retries must be >= 1, got {local.max_retries!r}")
+
+    return await run_items(
+        items,
+        run_one,
+        node=node,
+        max_concurrency=getattr(node, "max_concurrency", None),
+        fail_fast=getattr(node, "fail_fast", True),
+    )
+
+
+async def _wait(result: asyncio.Future[Reply], node: Node, attempt: int) -> Reply:
+    if node.timeout is None:
+        return await result
+    try:
+        async with asyncio.timeout(node.timeout) as scope:
+            return await result
+    except TimeoutError as exc:
+        if not scope.expired():
+            raise
+        raise TimeoutError(
+            f"{label(node)}: exec attempt {attempt + 1} timed out after {node.timeout}s on the executor "
+            "(a running worker finishes the attempt; its result is dropped)"
+        ) from exc
+
+
+def _unwrap(reply: Reply) -> Any:
+    ok, blob = reply
+    value = loads(blob)
+    if not ok:
+        raise value
+    return value
+
+
+def _travelling_copy(node: Node) -> Node:
+    """The node without its successors (the rest of the graph stays here) and without its executor."""
+    travelling = copy.copy(node)
+    travelling.successors = {}
+    if "executor" in travelling.__dict__:
+        travelling.__dict__["executor"] = None
+    return travelling
+
+
+def _short(item: Any) -> str:
+    text = repr(item)
+    return text if len(text) <= 60 else text[:57] + "..."
