@@ -39,3 +39,9 @@ class Freezable(Checkpointer):
 
     def delete(self, run_id: str) -> bool:
         return self.inner.delete(run_id)
+
+    def claim(self, run_id: str, owner: str, ttl: float) -> None:
+        self.inner.claim(run_id, owner, ttl)
+
+    def release(self, run_id: str, owner: str) -> None:
+        self.inner.release(run_id, owner)

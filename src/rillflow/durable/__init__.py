@@ -16,12 +16,14 @@ from .errors import (
     CheckpointMismatchError,
     CorruptCheckpointError,
     DurableError,
+    RunBusyError,
     RunExistsError,
     RunNotFoundError,
     SerializationError,
 )
 from .hooks import DurableHooks
 from .memory import MemoryCheckpointer
+from .postgres import PostgresCheckpointer
 from .results import Done, Paused
 from .run import resume, resume_async, run, run_async
 from .saver import Durability
@@ -40,7 +42,9 @@ __all__ = [
     "MemoryCheckpointer",
     "Paused",
     "PickleSerializer",
+    "PostgresCheckpointer",
     "Progress",
+    "RunBusyError",
     "RunExistsError",
     "RunInfo",
     "RunNotFoundError",

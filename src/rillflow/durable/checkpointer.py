@@ -5,8 +5,8 @@ set of entries: ``(namespace, key) -> bytes``. The run keeps them current by app
 or None to delete), so storage holds the run's current state, never a copy per step. Namespaces:
 ``"s"`` one top-level key of ``shared``, ``"p"`` the position of one (nested) flow, ``"n"`` the item
 count of a batch, ``"i"`` one finished batch item. Backends: :class:`~rillflow.durable.SQLiteCheckpointer`
-(the embedded default), :class:`~rillflow.durable.MemoryCheckpointer` (tests); a PostgreSQL one needs
-only these methods.
+(the embedded default), :class:`~rillflow.durable.MemoryCheckpointer` (tests),
+:class:`~rillflow.durable.PostgresCheckpointer` (runs shared by several machines).
 """
 
 from __future__ import annotations
@@ -111,6 +111,16 @@ class Checkpointer(ABC):
     @abstractmethod
     def delete(self, run_id: str) -> bool:
         """Delete a run and its entries; False if there was none."""
+
+    @abstractmethod
+    def claim(self, run_id: str, owner: str, ttl: float) -> None:
+        """Take the run's lease for ``owner`` until now + ``ttl`` seconds, atomically, when it is free,
+        expired, or already held by ``owner``; :class:`~rillflow.durable.RunBusyError` if another owner
+        holds an unexpired lease, :class:`~rillflow.durable.RunNotFoundError` if there is no such run."""
+
+    @abstractmethod
+    def release(self, run_id: str, owner: str) -> None:
+        """Drop the run's lease if ``owner`` holds it (nothing happens otherwise)."""
 
     def close(self) -> None:
         """Release connections (the checkpointer can still be used: it reconnects)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from ..errors import FlowError
 
 
@@ -30,3 +32,14 @@ class RunNotFoundError(DurableError, KeyError):
 
 class RunExistsError(DurableError):
     """A new run was started with the id of a stored run (resume it, or delete it first)."""
+
+
+class RunBusyError(DurableError):
+    """Another owner holds the run's unexpired lease: it is being run elsewhere right now."""
+
+    def __init__(self, run_id: str, owner: str, expires: float) -> None:
+        super().__init__(
+            f"run {run_id!r} is leased by {owner!r} for {max(expires - time.time(), 0):.1f} s more: "
+            "it is running elsewhere; retry after the lease expires"
+        )
+        self.run_id, self.owner, self.expires = run_id, owner, expires

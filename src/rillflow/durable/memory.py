@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import threading
+import time
 from collections.abc import Iterable, Mapping
 
 from .checkpointer import (
@@ -18,7 +19,7 @@ from .checkpointer import (
     exists_message,
     normalize_statuses,
 )
-from .errors import RunExistsError, RunNotFoundError
+from .errors import RunBusyError, RunExistsError, RunNotFoundError
 
 
 class MemoryCheckpointer(Checkpointer):
@@ -28,6 +29,7 @@ class MemoryCheckpointer(Checkpointer):
         super().__init__(keep_runs=keep_runs, max_age=max_age)
         self._runs: dict[str, StoredRun] = {}
         self._lock = threading.Lock()
+        self._leases: dict[str, tuple[str, float]] = {}
 
     def create(self, record: RunRecord, entries: Mapping[Key, bytes]) -> None:
         with self._lock:
@@ -60,7 +62,22 @@ class MemoryCheckpointer(Checkpointer):
 
     def delete(self, run_id: str) -> bool:
         with self._lock:
+            self._leases.pop(run_id, None)
             return self._runs.pop(run_id, None) is not None
+
+    def claim(self, run_id: str, owner: str, ttl: float) -> None:
+        with self._lock:
+            self._found(run_id)
+            now = time.time()
+            holder, expires = self._leases.get(run_id, (owner, now))
+            if holder != owner and expires > now:
+                raise RunBusyError(run_id, holder, expires)
+            self._leases[run_id] = (owner, now + ttl)
+
+    def release(self, run_id: str, owner: str) -> None:
+        with self._lock:
+            if self._leases.get(run_id, ("", 0.0))[0] == owner:
+                del self._leases[run_id]
 
     def _found(self, run_id: str) -> StoredRun:
         run = self._runs.get(run_id)

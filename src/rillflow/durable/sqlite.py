@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -31,7 +32,7 @@ from .checkpointer import (
     exists_message,
     normalize_statuses,
 )
-from .errors import CorruptCheckpointError, DurableError, RunExistsError, RunNotFoundError
+from .errors import CorruptCheckpointError, DurableError, RunBusyError, RunExistsError, RunNotFoundError
 
 SCHEMA_VERSION = 1
 _SCHEMA = """
@@ -47,6 +48,8 @@ CREATE TABLE IF NOT EXISTS rillflow_entries (
     PRIMARY KEY (run_id, ns, key)
 );
 """
+# Leases live in a table of their own, created on demand, so that version-1 files stay readable.
+_LEASES = "CREATE TABLE IF NOT EXISTS rillflow_leases (run_id TEXT PRIMARY KEY, owner TEXT, expires REAL)"
 _UPSERT = (
     "INSERT INTO rillflow_entries (run_id, ns, key, value, crc) VALUES (?, ?, ?, ?, ?) "
     "ON CONFLICT (run_id, ns, key) DO UPDATE SET value = excluded.value, crc = excluded.crc"
@@ -231,7 +234,31 @@ class SQLiteCheckpointer(Checkpointer):
     def delete(self, run_id: str) -> bool:
         with self._db(write=True) as conn:
             conn.execute("DELETE FROM rillflow_entries WHERE run_id = ?", (run_id,))
+            conn.execute(_LEASES)
+            conn.execute("DELETE FROM rillflow_leases WHERE run_id = ?", (run_id,))
             return conn.execute("DELETE FROM rillflow_runs WHERE run_id = ?", (run_id,)).rowcount > 0
+
+    def claim(self, run_id: str, owner: str, ttl: float) -> None:
+        with self._db(write=True) as conn:
+            if conn.execute("SELECT 1 FROM rillflow_runs WHERE run_id = ?", (run_id,)).fetchone() is None:
+                raise RunNotFoundError(f"no stored run with id {run_id!r} in {self.path}")
+            conn.execute(_LEASES)
+            now = time.time()
+            row = conn.execute(
+                "SELECT owner, expires FROM rillflow_leases WHERE run_id = ?", (run_id,)
+            ).fetchone()
+            if row is not None and row[0] != owner and row[1] > now:
+                raise RunBusyError(run_id, row[0], row[1])
+            conn.execute(
+                "INSERT INTO rillflow_leases VALUES (?, ?, ?) ON CONFLICT (run_id) "
+                "DO UPDATE SET owner = excluded.owner, expires = excluded.expires",
+                (run_id, owner, now + ttl),
+            )
+
+    def release(self, run_id: str, owner: str) -> None:
+        with self._db(write=True) as conn:
+            conn.execute(_LEASES)
+            conn.execute("DELETE FROM rillflow_leases WHERE run_id = ? AND owner = ?", (run_id, owner))
 
 
 def _check_schema(conn: sqlite3.Connection, path: str, tables: set[str]) -> None:

@@ -1,4 +1,4 @@
-"""``DaskExecutor``: a Dask cluster as a ``concurrent.futures.Executor`` (``pip install 'rillflow[dask]'``)."""
+"""``DaskExecutor``: a Dask cluster as a ``concurrent.futures.Executor`` (extra ``rillflow[dask]``)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,9 @@ class DaskExecutor(Executor):
             self.client: Any = Client(self.cluster)  # type: ignore[no-untyped-call]
         else:
             if n_workers is not None or cluster_options:
-                raise ValueError("n_workers and cluster options apply only when DaskExecutor starts a cluster")
+                raise ValueError(
+                    "n_workers and cluster options apply only when DaskExecutor starts a cluster"
+                )
             self.client = Client(address)  # type: ignore[no-untyped-call]
         self._executor: Executor = self.client.get_executor(pure=False)
 
