@@ -96,7 +96,7 @@ async def test_without_fail_fast_each_failure_is_kept_in_its_place(pool: Executo
 
 async def test_the_timeout_is_enforced_by_the_caller() -> None:
     with ProcessPoolExecutor(2) as executor:
-        with pytest.raises(TimeoutError, match="timed out after 0.3s on the executor"):
+        with pytest.raises(TimeoutError, match=r"timed out after 0\.3s on the executor"):
             await run(Slow(executor=executor, timeout=0.3), [0, 1, 2])
 
 
