@@ -32,7 +32,8 @@ def _free_port() -> int:
 class Cluster:
     """``with Cluster() as pg: pg.url`` — a running server with an empty ``postgres`` database."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, fsync: bool = False) -> None:
+        self.fsync = fsync  # off for tests: a throwaway cluster need not survive a power cut
         self.bin = server_bin()
         if self.bin is None:
             raise RuntimeError("PostgreSQL server binaries not found under /usr/lib/postgresql (make test)")
@@ -52,7 +53,8 @@ class Cluster:
         if self._as_root:
             shutil.chown(self.root, "postgres", "postgres")
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8")
-        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
+        fsync = "on" if self.fsync else "off"
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync={fsync}"
         self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.root / "log"), "-w", "start")
         return self
 

@@ -1,0 +1,125 @@
+"""Parallel batches beyond one process: the same 2,000 CPU-bound items inline, on a ProcessPoolExecutor
+and on a Dask LocalCluster of 1 and 2 worker processes, side by side in one run.
+
+    .venv/bin/python bench/scale.py [--items 2000] [--ms 20]
+
+Each item is pure-Python work (a loop calibrated at start-up to about ``--ms`` ms here). ``wall`` excludes
+starting the pool or cluster (shown apart). ``overhead/item`` is the worker time not spent working:
+``(wall × workers − items × work) / items``, so it includes sending the node and item, the result's way
+back, the engine's bookkeeping, and any time a worker sat idle. A second, short pass of no-op items
+shows the round trip alone. The machine's other load counts against every row alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
+from typing import Any
+
+from rillflow import AsyncFlow, AsyncParallelBatchNode
+from rillflow.executors import DaskExecutor
+
+LOOPS = 0  # iterations of burn() for one item; set by calibrate()
+
+
+def burn(loops: int) -> int:
+    total = 0
+    for i in range(loops):
+        total = (total + i * i) % 1_000_003
+    return total
+
+
+def calibrate(ms: float) -> int:
+    loops = 20_000
+    while True:
+        start = time.perf_counter()
+        burn(loops)
+        took = time.perf_counter() - start
+        if took > 0.05:
+            return int(loops * ms / 1000 / took)
+        loops *= 2
+
+
+class Burn(AsyncParallelBatchNode):
+    loops = 0
+    exec_in_thread = False  # inline means inline: on the calling thread, one item after another
+
+    async def prep_async(self, shared: dict[str, Any]) -> list[int]:
+        return list(range(shared["items"]))
+
+    def exec(self, item: int) -> int:
+        return burn(self.loops) + item
+
+    async def post_async(self, shared: dict[str, Any], items: Any, results: list[int]) -> None:
+        shared["results"] = results
+
+
+def run_batch(items: int, loops: int, executor: Executor | None) -> float:
+    node = Burn(executor=executor)
+    node.loops = loops
+    shared: dict[str, Any] = {"items": items}
+    start = time.perf_counter()
+    asyncio.run(AsyncFlow(start=node).run_async(shared))
+    wall = time.perf_counter() - start
+    assert len(shared["results"]) == items
+    return wall
+
+
+@contextmanager
+def inline() -> Iterator[None]:
+    yield None
+
+
+def contenders() -> list[tuple[str, int, Callable[[], Any]]]:
+    return [
+        ("inline (no executor)", 1, inline),
+        ("ProcessPoolExecutor, 2 processes", 2, lambda: ProcessPoolExecutor(2)),
+        ("Dask LocalCluster, 1 worker process", 1, lambda: DaskExecutor(n_workers=1)),
+        ("Dask LocalCluster, 2 worker processes", 2, lambda: DaskExecutor(n_workers=2)),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", type=int, default=2000)
+    parser.add_argument("--ms", type=float, default=20.0, help="work per item, in ms")
+    parser.add_argument("--noop-items", type=int, default=500)
+    args = parser.parse_args()
+    loops = calibrate(args.ms)
+    start = time.perf_counter()
+    burn(loops)
+    work = time.perf_counter() - start
+    print(f"{args.items} items of {work * 1000:.1f} ms pure-Python work each; {os.cpu_count()} CPUs;")
+    print(f"load average at start {os.getloadavg()[0]:.2f} (other sessions share this machine)\n")
+    rows = []
+    for name, workers, make in contenders():
+        started = time.perf_counter()
+        with make() as executor:
+            startup = time.perf_counter() - started
+            run_batch(min(20, args.items), loops, executor)  # warm the workers (imports, first pickles)
+            wall = run_batch(args.items, loops, executor)
+            noop = run_batch(args.noop_items, 0, executor)
+        overhead = (wall * workers - args.items * work) / args.items
+        rows.append((name, workers, startup, wall, overhead, noop / args.noop_items))
+        print(f"  done: {name} ({wall:.1f} s)", flush=True)
+    base = rows[0][3]
+    print("\n| executor | workers | start-up s | wall s | × inline | overhead/item ms | no-op item µs |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for name, workers, startup, wall, overhead, noop in rows:
+        print(
+            f"| {name} | {workers} | {startup:.1f} | {wall:.1f} | {base / wall:.2f}× "
+            f"| {overhead * 1000:.2f} | {noop * 1e6:.0f} |"
+        )
+    dask1, dask2 = rows[2][3], rows[3][3]
+    verdict = "OK" if dask1 / dask2 >= 1.7 else "MISSED"
+    print(f"\nTarget: Dask 2 workers >= 1.7x faster than 1: {verdict} ({dask1 / dask2:.2f}x)")
+    print(f"load average at end {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
