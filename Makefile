@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint types unit demo bench clean
+.PHONY: test lint types unit demo bench clean postgres-server
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,12 @@ lint: $(STAMP)
 types: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+# The tests start throwaway PostgreSQL servers (tests/pg_cluster.py) from the machine's server binaries.
+postgres-server:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || (apt-get update && \
+		(apt-get install -y postgresql-15 || apt-get install -y postgresql))
+
+unit: $(STAMP) postgres-server
 	$(BIN)/pytest -q
 
 # Runs offline on the embedded model; DEMO_ARGS="--llm openai:MODEL" points it at another server.
@@ -35,6 +40,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/durable.py
 	$(BIN)/python bench/agents.py
 	$(BIN)/python bench/llm.py
+	$(BIN)/python bench/postgres.py
+	$(BIN)/python bench/scale.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -6,8 +6,9 @@ and on a Dask LocalCluster of 1 and 2 worker processes, side by side in one run.
 Each item is pure-Python work (a loop calibrated at start-up to about ``--ms`` ms here). ``wall`` excludes
 starting the pool or cluster (shown apart). ``overhead/item`` is the worker time not spent working:
 ``(wall × workers − items × work) / items``, so it includes sending the node and item, the result's way
-back, the engine's bookkeeping, and any time a worker sat idle. A second, short pass of no-op items
-shows the round trip alone. The machine's other load counts against every row alike.
+back, the engine's bookkeeping, and any time a worker sat idle or was preempted. A second, short pass of
+no-op items shows the round trip alone. The items run in interleaved rounds (each contender runs a
+quarter, then the next...), so the machine's other load, which drifts, counts against every row alike.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from rillflow import AsyncFlow, AsyncParallelBatchNode
@@ -89,6 +90,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=2000)
     parser.add_argument("--ms", type=float, default=20.0, help="work per item, in ms")
     parser.add_argument("--noop-items", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=4, help="interleaved rounds the items are split into")
     args = parser.parse_args()
     loops = calibrate(args.ms)
     start = time.perf_counter()
@@ -96,17 +98,25 @@ def main() -> None:
     work = time.perf_counter() - start
     print(f"{args.items} items of {work * 1000:.1f} ms pure-Python work each; {os.cpu_count()} CPUs;")
     print(f"load average at start {os.getloadavg()[0]:.2f} (other sessions share this machine)\n")
-    rows = []
-    for name, workers, make in contenders():
-        started = time.perf_counter()
-        with make() as executor:
-            startup = time.perf_counter() - started
+    made = []
+    with ExitStack() as stack:
+        for name, workers, make in contenders():
+            started = time.perf_counter()
+            executor = stack.enter_context(make())
+            made.append((name, workers, executor, time.perf_counter() - started))
             run_batch(min(20, args.items), loops, executor)  # warm the workers (imports, first pickles)
-            wall = run_batch(args.items, loops, executor)
-            noop = run_batch(args.noop_items, 0, executor)
+        walls = [0.0] * len(made)
+        # Interleaved rounds: the machine's other load, which drifts, hits every contender alike.
+        per_round = [args.items // args.rounds + (r < args.items % args.rounds) for r in range(args.rounds)]
+        for r, items in enumerate(per_round):
+            for i, (_, _, executor, _) in enumerate(made):
+                walls[i] += run_batch(items, loops, executor)
+            print(f"  round {r + 1}/{args.rounds} done, load average {os.getloadavg()[0]:.2f}", flush=True)
+        noops = [run_batch(args.noop_items, 0, executor) for _, _, executor, _ in made]
+    rows = []
+    for (name, workers, _, startup), wall, noop in zip(made, walls, noops, strict=True):
         overhead = (wall * workers - args.items * work) / args.items
         rows.append((name, workers, startup, wall, overhead, noop / args.noop_items))
-        print(f"  done: {name} ({wall:.1f} s)", flush=True)
     base = rows[0][3]
     print("\n| executor | workers | start-up s | wall s | × inline | overhead/item ms | no-op item µs |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")

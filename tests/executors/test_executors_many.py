@@ -12,6 +12,7 @@ from executor_nodes import Double
 
 from rillflow import Flow
 from rillflow.agents import run_many
+from rillflow.durable import PostgresCheckpointer
 from rillflow.executors import CannotTravelError
 
 
@@ -44,3 +45,16 @@ async def test_an_input_that_cannot_travel_is_named(pool: Executor) -> None:
     assert isinstance(results[0].error, CannotTravelError)
     assert "key 'lock'" in str(results[0].error)
     assert "input 0" in str(results[0].error)
+
+
+@pytest.mark.filterwarnings("ignore:Flow ends")
+async def test_runs_on_workers_checkpoint_into_one_shared_postgres(pool: Executor, postgres_url: str) -> None:
+    store = PostgresCheckpointer(postgres_url)
+    results = await run_many(Flow(start=Double()), [{"x": 1}, {"x": 2}], executor=pool, checkpointer=store)
+    done = [r.result for r in results]
+    assert [d.status for d in done] == ["done", "done"]
+    assert [d.shared["doubled"] for d in done] == [2, 4]
+    stored = {run.run_id: run.status for run in store.list_runs()}
+    assert {d.run_id for d in done} <= set(stored)
+    for d in done:
+        store.delete(d.run_id)
