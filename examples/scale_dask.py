@@ -18,7 +18,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from rillflow import AsyncFlow, AsyncNode, AsyncParallelBatchNode
+from rillflow import AsyncFlow, AsyncParallelBatchNode, Node
 from rillflow.durable import Checkpointer, PostgresCheckpointer, RunNotFoundError, SQLiteCheckpointer
 from rillflow.executors import DaskExecutor
 
@@ -26,15 +26,18 @@ DOCS = Path(__file__).parent / "data" / "docs"
 DIMENSIONS = 16
 
 
-class LoadDocs(AsyncNode):
-    async def prep_async(self, shared: dict[str, Any]) -> list[Path]:
+class LoadDocs(Node):
+    """Splits each document into chunks of 60 words (here, in the calling process)."""
+
+    def prep(self, shared: dict[str, Any]) -> list[Path]:
         return sorted(Path(shared["docs_dir"]).glob("*.md"))
 
-    async def post_async(self, shared: dict[str, Any], paths: list[Path], _: Any) -> str:
+    def post(self, shared: dict[str, Any], paths: list[Path], _: Any) -> str:
         chunks = []
         for path in paths:
             words = path.read_text().split()
-            chunks += [{"doc": path.stem, "text": " ".join(words[i : i + 60])} for i in range(0, len(words), 60)]
+            starts = range(0, len(words), 60)
+            chunks += [{"doc": path.stem, "text": " ".join(words[i : i + 60])} for i in starts]
         shared["chunks"] = chunks
         return "default"
 

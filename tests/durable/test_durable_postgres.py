@@ -149,3 +149,17 @@ def test_a_checkpointer_travels_to_another_process_and_reconnects(postgres_url: 
     flow.run({"n": 0}, run_id="travel-2", checkpointer=copy)
     assert [r.run_id for r in cp.list_runs()] == ["travel-2"]  # keep_runs travelled too
     cp.delete("travel-2")
+
+
+def test_a_write_to_a_deleted_run_leaves_no_entries_behind(fresh_db: str) -> None:
+    cp = PostgresCheckpointer(fresh_db)
+    cp.create(record("a"), {})
+    cp.delete("a")
+    with pytest.raises(RunNotFoundError, match="no longer stored"):
+        cp.write("a", {("s", "x"): b"1"}, Progress())
+    with psycopg.connect(fresh_db) as conn:
+        assert conn.execute("SELECT count(*) FROM rillflow_entries").fetchone() == (0,)
+    # the connection is still usable after the failed write:
+    cp.create(record("b"), {})
+    cp.write("b", {("s", "x"): b"1"}, Progress("done", 1))
+    assert cp.load("b").entries == {("s", "x"): b"1"}

@@ -100,3 +100,8 @@ class Double(Node):
 
 def square_flow(node: AsyncParallelBatchNode) -> AsyncFlow:
     return AsyncFlow(start=node)
+
+
+class AsksInExec(Square):
+    def exec(self, item: int) -> tuple[int, int]:
+        return self.interrupt(f"ok to square {item}?"), os.getpid()

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from executor_nodes import (
     AlwaysFails,
+    AsksInExec,
     AsyncSquare,
     FailsOnThree,
     Flaky,
@@ -24,6 +25,7 @@ from executor_nodes import (
     square_flow,
 )
 
+from rillflow.errors import FlowError
 from rillflow.executors import CannotTravelError, travel
 from rillflow.hooks import RunHooks
 
@@ -192,3 +194,8 @@ def test_classes_from_main_and_lambdas_travel_to_fresh_worker_processes(tmp_path
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "['A!', 'B!', 'C!'] True"
+
+
+async def test_interrupt_in_exec_on_a_worker_is_refused_saying_where_to_ask(pool: Executor) -> None:
+    with pytest.raises(FlowError, match=r"AsksInExec: interrupt.*ask in prep or post"):
+        await run(AsksInExec(executor=pool), [1])

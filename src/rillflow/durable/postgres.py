@@ -12,7 +12,7 @@ import re
 import threading
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from .checkpointer import (
@@ -51,11 +51,23 @@ _UPSERT = (
     "INSERT INTO rillflow_entries (run_id, ns, key, value, crc) VALUES (%s, %s, %s, %s, %s) "
     "ON CONFLICT (run_id, ns, key) DO UPDATE SET value = excluded.value, crc = excluded.crc"
 )
-_DELETE = "DELETE FROM rillflow_entries WHERE run_id = %s AND ns = %s AND key = %s"
-_PROGRESS = (
-    "UPDATE rillflow_runs SET status = %s, steps = %s, updated = %s, error = %s, pause_path = %s, "
-    "payload = %s, result = %s WHERE run_id = %s"
+# A step's save as one statement: the run's progress, then its entries only if the run is still stored.
+_WRITE = """
+WITH run AS (
+    UPDATE rillflow_runs SET status = %s, steps = %s, updated = %s, error = %s, pause_path = %s,
+        payload = %s, result = %s
+    WHERE run_id = %s RETURNING run_id
+), put AS (
+    INSERT INTO rillflow_entries (run_id, ns, key, value, crc)
+    SELECT run.run_id, v.ns, v.key, v.value, v.crc FROM run,
+        unnest(%s::text[], %s::text[], %s::bytea[], %s::bigint[]) AS v (ns, key, value, crc)
+    ON CONFLICT (run_id, ns, key) DO UPDATE SET value = excluded.value, crc = excluded.crc
+), gone AS (
+    DELETE FROM rillflow_entries e USING run, unnest(%s::text[], %s::text[]) AS d (ns, key)
+    WHERE e.run_id = run.run_id AND e.ns = d.ns AND e.key = d.key
 )
+SELECT count(*) FROM run
+"""
 _INFO_COLUMNS = "run_id, status, flow, steps, created, updated, error, pause_path"
 
 
@@ -92,8 +104,10 @@ class PostgresCheckpointer(Checkpointer):
 
     # --- connection ---------------------------------------------------------------------------------
     @contextmanager
-    def _db(self) -> Iterator[Any]:
-        """A cursor inside one transaction, under the lock; database errors become rillflow errors."""
+    def _db(self, transaction: bool = True) -> Iterator[Any]:
+        """A cursor, under the lock, inside one transaction (without ``transaction``, each statement is
+        its own: for a single statement that saves a round trip each for BEGIN and COMMIT). Database
+        errors become rillflow errors."""
         try:
             import psycopg
         except ImportError as exc:
@@ -101,7 +115,7 @@ class PostgresCheckpointer(Checkpointer):
         with self._lock:
             try:
                 conn = self._conn if self._conn is not None and not self._conn.closed else self._connect()
-                with conn.transaction(), conn.cursor() as cur:
+                with conn.transaction() if transaction else nullcontext(), conn.cursor() as cur:
                     yield cur
             except psycopg.OperationalError as exc:
                 self._drop_connection()
@@ -166,28 +180,22 @@ class PostgresCheckpointer(Checkpointer):
 
     def write(self, run_id: str, changes: Changes, progress: Progress) -> None:
         p = progress
-        puts = [(run_id, ns, key, v, zlib.crc32(v)) for (ns, key), v in changes.items() if v is not None]
-        drops = [(run_id, ns, key) for (ns, key), v in changes.items() if v is None]
-        with self._db() as cur:
+        puts = [(ns, key, v) for (ns, key), v in changes.items() if v is not None]
+        drops = [(ns, key) for (ns, key), v in changes.items() if v is None]
+        with self._db(transaction=False) as cur:  # one statement: one round trip, its own transaction
             cur.execute(
-                _PROGRESS,
+                _WRITE,
                 (
-                    p.status,
-                    p.steps,
-                    p.updated,
-                    p.error,
-                    _path_text(p.pause_path),
-                    p.payload,
-                    p.result,
+                    p.status, p.steps, p.updated, p.error, _path_text(p.pause_path), p.payload, p.result,
                     run_id,
+                    [ns for ns, _, _ in puts], [key for _, key, _ in puts], [v for _, _, v in puts],
+                    [zlib.crc32(v) for _, _, v in puts],
+                    [ns for ns, _ in drops], [key for _, key in drops],
                 ),
-            )
-            if cur.rowcount == 0:
-                raise RunNotFoundError(f"run {run_id!r} is no longer stored in {self.where} (deleted?)")
-            if puts:
-                cur.executemany(_UPSERT, puts)
-            if drops:
-                cur.executemany(_DELETE, drops)
+            )  # fmt: skip
+            row = cur.fetchone()
+        if row is None or row[0] == 0:
+            raise RunNotFoundError(f"run {run_id!r} is no longer stored in {self.where} (deleted?)")
 
     def load(self, run_id: str) -> StoredRun:
         with self._db() as cur:

@@ -30,7 +30,7 @@ async def exec_items_on(executor: Executor, node: Node, items: Sequence[Any], pl
     is_async = exec_kind == ASYNC
 
     async def run_one(item: Any) -> Any:
-        item_blob = pack(item, name, f"the item {_short(item)}")
+        item_blob = pack(item, name, lambda: f"the item {_short(item)}")
         local = copy.copy(node)  # cur_retry per item, as in a batch run in threads
         for attempt in range(local.max_retries):
             local.cur_retry = attempt

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import pickle
+from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any
 
@@ -69,13 +70,15 @@ def loads(data: bytes) -> Any:
     return pickle.loads(data)
 
 
-def pack(value: Any, owner: str, what: str) -> bytes:
-    """``dumps(value)``, or a :class:`CannotTravelError` naming ``owner``, ``what`` and the culprit."""
+def pack(value: Any, owner: str, what: str | Callable[[], str]) -> bytes:
+    """``dumps(value)``, or a :class:`CannotTravelError` naming ``owner``, ``what`` (a callable is called
+    only on failure, so describing a big item costs nothing on success) and the culprit."""
     try:
         return dumps(value)
     except Exception as exc:
+        named = what if isinstance(what, str) else what()
         raise CannotTravelError(
-            f"{owner}: {what} cannot be sent to the executor: {_culprit(value)} cannot be pickled ({exc}); "
+            f"{owner}: {named} cannot be sent to the executor: {_culprit(value)} cannot be pickled ({exc}); "
             + _advice()
         ) from exc
 

@@ -12,10 +12,14 @@ import os
 import socket
 from typing import Any
 
-from ..errors import Interrupt
+from ..errors import FlowError, Interrupt
 from .travel import CannotTravelError, dumps, load_error, loads, pack
 
 Reply = tuple[bool, bytes]
+_NO_PAUSE = (
+    "{node}: interrupt() was called in exec on an executor's worker, which cannot pause the run; "
+    "ask in prep or post (they run in the calling process), or in a node without executor="
+)
 
 
 def exec_attempt(node_blob: bytes, exec_name: str, is_async: bool, item_blob: bytes, attempt: int) -> Reply:
@@ -34,6 +38,8 @@ def exec_attempt(node_blob: bytes, exec_name: str, is_async: bool, item_blob: by
         result = asyncio.run(method(item)) if is_async else method(item)
     except Exception as exc:
         return False, _error_blob(exc, node)
+    except Interrupt:
+        return False, dumps(FlowError(_NO_PAUSE.format(node=_name(node))))
     return _reply(result, f"{_name(node)}: the result of {exec_name}")
 
 
