@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -49,6 +50,21 @@ def lg_pg(url: str, steps: int, mode: str) -> Callable[[Path], None]:
     return run
 
 
+def commit_times(url: str, count: int) -> list[float]:
+    """Seconds per bare commit of a one-row UPDATE: what any synchronous checkpoint pays at least."""
+    import psycopg
+
+    times = []
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_floor (id INT PRIMARY KEY, n INT)")
+        conn.execute("INSERT INTO bench_floor VALUES (1, 0) ON CONFLICT DO NOTHING")
+        for _ in range(count):
+            start = time.perf_counter()
+            conn.execute("UPDATE bench_floor SET n = n + 1 WHERE id = 1")
+            times.append(time.perf_counter() - start)
+    return times
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer steps and repeats")
@@ -74,16 +90,20 @@ def main() -> None:
             for mode in ("sync", "async", "exit"):
                 table[f"LangGraph PostgresSaver, {mode}"] = lg_pg(server.url, steps, mode)
         gaps: dict[str, list[float]] = {name: [] for name in table}
+        floor: list[float] = []
         for _ in range(repeats):
             for name, run in table.items():
                 gaps[name].extend(base.step_times(run))
+            floor.extend(commit_times(server.url, steps))
     us = {name: statistics.median(g) * 1e6 for name, g in gaps.items()}
     ref = us.get("LangGraph PostgresSaver, sync")
+    floor_us = statistics.median(floor) * 1e6
     print(f"Per step, {steps}-step loop (median µs between node starts, {repeats} interleaved repeats)\n")
     print("| contender | µs/step | LangGraph PostgresSaver sync ÷ this |")
     print("| --- | ---: | ---: |")
     for name, value in us.items():
         print(f"| {name} | {value:.1f} | {f'{ref / value:.1f}×' if ref else 'n/a'} |")
+    print(f"\nThe server's floor, a one-row UPDATE committed (a round trip, a WAL flush): {floor_us:.1f} µs")
 
 
 if __name__ == "__main__":
