@@ -7,8 +7,10 @@ Each item is pure-Python work (a loop calibrated at start-up to about ``--ms`` m
 starting the pool or cluster (shown apart). ``overhead/item`` is the worker time not spent working:
 ``(wall × workers − items × work) / items``, so it includes sending the node and item, the result's way
 back, the engine's bookkeeping, and any time a worker sat idle or was preempted. A second, short pass of
-no-op items shows the round trip alone. The items run in interleaved rounds (each contender runs a
-quarter, then the next...), so the machine's other load, which drifts, counts against every row alike.
+no-op items shows the round trip alone. ``CPU cores got`` is the CPU time the whole process tree used
+over the wall time: two workers can only beat one if the machine gives this run two cores (the kernel
+shares CPU per session group, so other sessions' load caps it). The items run in interleaved rounds
+(each contender runs a quarter, then the next...), so load that drifts counts against every row alike.
 """
 
 from __future__ import annotations
@@ -60,15 +62,31 @@ class Burn(AsyncParallelBatchNode):
         shared["results"] = results
 
 
-def run_batch(items: int, loops: int, executor: Executor | None) -> float:
+def cpu_seconds() -> float:
+    """CPU time of this process and all its descendants (pool workers, Dask nannies and workers)."""
+    import psutil  # comes with distributed (the dask extra)
+
+    me = psutil.Process()
+    total = 0.0
+    for proc in [me, *me.children(recursive=True)]:
+        try:
+            times = proc.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def run_batch(items: int, loops: int, executor: Executor | None) -> tuple[float, float]:
+    """(wall seconds, CPU seconds used by this process tree) for one batch."""
     node = Burn(executor=executor)
     node.loops = loops
     shared: dict[str, Any] = {"items": items}
-    start = time.perf_counter()
+    cpu, start = cpu_seconds(), time.perf_counter()
     asyncio.run(AsyncFlow(start=node).run_async(shared))
     wall = time.perf_counter() - start
     assert len(shared["results"]) == items
-    return wall
+    return wall, cpu_seconds() - cpu
 
 
 @contextmanager
@@ -105,24 +123,29 @@ def main() -> None:
             executor = stack.enter_context(make())
             made.append((name, workers, executor, time.perf_counter() - started))
             run_batch(min(20, args.items), loops, executor)  # warm the workers (imports, first pickles)
-        walls = [0.0] * len(made)
+        walls, cpus = [0.0] * len(made), [0.0] * len(made)
         # Interleaved rounds: the machine's other load, which drifts, hits every contender alike.
         per_round = [args.items // args.rounds + (r < args.items % args.rounds) for r in range(args.rounds)]
         for r, items in enumerate(per_round):
             for i, (_, _, executor, _) in enumerate(made):
-                walls[i] += run_batch(items, loops, executor)
+                wall, cpu = run_batch(items, loops, executor)
+                walls[i] += wall
+                cpus[i] += cpu
             print(f"  round {r + 1}/{args.rounds} done, load average {os.getloadavg()[0]:.2f}", flush=True)
-        noops = [run_batch(args.noop_items, 0, executor) for _, _, executor, _ in made]
+        noops = [run_batch(args.noop_items, 0, executor)[0] for _, _, executor, _ in made]
     rows = []
-    for (name, workers, _, startup), wall, noop in zip(made, walls, noops, strict=True):
+    for (name, workers, _, startup), wall, cpu, noop in zip(made, walls, cpus, noops, strict=True):
         overhead = (wall * workers - args.items * work) / args.items
-        rows.append((name, workers, startup, wall, overhead, noop / args.noop_items))
+        rows.append((name, workers, startup, wall, cpu / wall, overhead, noop / args.noop_items))
     base = rows[0][3]
-    print("\n| executor | workers | start-up s | wall s | × inline | overhead/item ms | no-op item µs |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for name, workers, startup, wall, overhead, noop in rows:
+    print(
+        "\n| executor | workers | start-up s | wall s | × inline | CPU cores got "
+        "| overhead/item ms | no-op item µs |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for name, workers, startup, wall, cores, overhead, noop in rows:
         print(
-            f"| {name} | {workers} | {startup:.1f} | {wall:.1f} | {base / wall:.2f}× "
+            f"| {name} | {workers} | {startup:.1f} | {wall:.1f} | {base / wall:.2f}× | {cores:.2f} "
             f"| {overhead * 1000:.2f} | {noop * 1e6:.0f} |"
         )
     dask1, dask2 = rows[2][3], rows[3][3]
