@@ -8,9 +8,9 @@ starting the pool or cluster (shown apart). ``overhead CPU/item`` is the CPU tim
 spent beyond the inline run's (the work itself), per item: pickling, the executor's queues or scheduler,
 the workers' own loops; measured in CPU time, so other sessions' load does not inflate it. A second,
 short pass of no-op items shows the wall-clock round trip alone. ``CPU cores got`` is the CPU time the
-whole process tree used over the wall time: two workers can only beat one if the machine gives this run two cores (the kernel
-shares CPU per session group, so other sessions' load caps it). The items run in interleaved rounds
-(each contender runs a quarter, then the next...), so load that drifts counts against every row alike.
+whole process tree used over the wall time: two workers can only beat one if the machine gives this run
+two cores (the kernel shares CPU per session group, so other sessions' load caps it). The items run in
+interleaved rounds (each contender runs a quarter, then the next...), so drifting load hits every row.
 """
 
 from __future__ import annotations
