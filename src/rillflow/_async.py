@@ -9,7 +9,7 @@ from ._bridge import run_sync
 from ._concurrency import check_concurrency, run_items
 from ._flow import BatchFlow, Flow
 from ._node import BatchNode, Node, Plan, raise_needs_loop, visit_copy
-from .executors.batch import exec_items_on
+from .executors.batch import check_items_per_task, exec_items_on
 
 
 class AsyncNode(Node):
@@ -56,12 +56,14 @@ class AsyncParallelBatchNode(AsyncNode, BatchNode):
     first failing item cancels the others and its exception is raised with a note naming the item;
     ``fail_fast=False`` runs every item and puts each failure's exception in the results list instead.
     Each item runs on its own copy of the node, so ``self.cur_retry`` is per item. With an ``executor``
-    (any ``concurrent.futures.Executor``) each item's ``exec`` attempts run there (docs/scale.md).
+    (any ``concurrent.futures.Executor``) each item's ``exec`` attempts run there, ``items_per_task``
+    at a time (docs/scale.md).
     """
 
     max_concurrency: int | None = None
     fail_fast: bool = True
     executor: Executor | None = None
+    items_per_task: int = 1
 
     def __init__(
         self,
@@ -71,6 +73,7 @@ class AsyncParallelBatchNode(AsyncNode, BatchNode):
         max_concurrency: int | None = None,
         fail_fast: bool = True,
         executor: Executor | None = None,
+        items_per_task: int | None = None,
         **policy: Any,
     ) -> None:
         super().__init__(max_retries, wait, **policy)
@@ -80,6 +83,8 @@ class AsyncParallelBatchNode(AsyncNode, BatchNode):
             self.fail_fast = False
         if executor is not None:
             self.executor = executor
+        if items_per_task is not None:
+            self.items_per_task = check_items_per_task(items_per_task)
 
     async def _exec_stage_async(self, items: Any, plan: Plan) -> Any:
         if self.executor is not None:

@@ -106,11 +106,12 @@ class Counting(Executor):
     """Wraps an executor and records the most calls it had in flight at once."""
 
     def __init__(self, inner: Executor) -> None:
-        self.inner, self.running, self.most = inner, 0, 0
+        self.inner, self.running, self.most, self.submits = inner, 0, 0, 0
         self.lock = threading.Lock()
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         with self.lock:
+            self.submits += 1
             self.running += 1
             self.most = max(self.most, self.running)
         future = self.inner.submit(fn, *args, **kwargs)
@@ -199,3 +200,35 @@ def test_classes_from_main_and_lambdas_travel_to_fresh_worker_processes(tmp_path
 async def test_interrupt_in_exec_on_a_worker_is_refused_saying_where_to_ask(pool: Executor) -> None:
     with pytest.raises(FlowError, match=r"AsksInExec: interrupt.*ask in prep or post"):
         await run(AsksInExec(executor=pool), [1])
+
+
+async def test_items_per_task_sends_items_together_each_with_its_own_result(pool: Executor) -> None:
+    counting = Counting(pool)
+    results = await run(Square(executor=counting, items_per_task=4), list(range(10)))
+    assert [r[0] for r in results] == [i * i for i in range(10)]
+    assert counting.submits == 3  # 4 + 4 + 2
+    assert len({pid for _, pid in results[:4]}) == 1  # one task, one worker
+
+
+async def test_items_per_task_respects_max_concurrency(pool: Executor) -> None:
+    counting = Counting(pool)
+    results = await run(Square(executor=counting, items_per_task=4, max_concurrency=2), list(range(10)))
+    assert len(results) == 10
+    assert counting.submits >= 5  # never more than 2 items waiting, so tasks of at most 2
+
+
+async def test_retries_and_failures_stay_per_item_inside_a_task(pool: Executor) -> None:
+    seen = Seen()
+    results = await run(Flaky(max_retries=3, executor=pool, items_per_task=3), [1, 2, 3], hooks=seen)
+    assert [r[0] for r in results] == [1, 4, 9]
+    assert len(seen.retries) == 6
+    with pytest.raises(ValueError, match="three is not allowed") as error:
+        await run(FailsOnThree(executor=pool, items_per_task=4), list(range(8)))
+    assert "item 3 of 8" in "\n".join(error.value.__notes__)
+    kept = await run(FailsOnThree(executor=pool, items_per_task=4, fail_fast=False), list(range(5)))
+    assert isinstance(kept[3], ValueError) and kept[4][0] == 16
+
+
+def test_items_per_task_must_be_a_positive_int() -> None:
+    with pytest.raises(ValueError, match="items_per_task must be an int >= 1"):
+        Square(items_per_task=0)

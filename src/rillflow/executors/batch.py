@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._concurrency import run_items
 from .._node import ASYNC, label
+from .chunks import ChunkSender
 from .travel import loads, pack
 from .worker import Reply, exec_attempt
 
@@ -28,6 +29,14 @@ async def exec_items_on(executor: Executor, node: Node, items: Sequence[Any], pl
     node_blob = pack(_travelling_copy(node), name, "the node")
     exec_name, exec_kind = plan[1]
     is_async = exec_kind == ASYNC
+    size = getattr(node, "items_per_task", 1)
+    chunks = ChunkSender(executor, node_blob, exec_name, is_async, size) if size > 1 else None
+
+    def send(item_blob: bytes, attempt: int) -> asyncio.Future[Reply]:
+        if chunks is not None:
+            return chunks.send(item_blob, attempt)
+        future = executor.submit(exec_attempt, node_blob, exec_name, is_async, item_blob, attempt)
+        return asyncio.wrap_future(future)
 
     async def run_one(item: Any) -> Any:
         item_blob = pack(item, name, lambda: f"the item {_short(item)}")
@@ -35,8 +44,7 @@ async def exec_items_on(executor: Executor, node: Node, items: Sequence[Any], pl
         for attempt in range(local.max_retries):
             local.cur_retry = attempt
             try:
-                future = executor.submit(exec_attempt, node_blob, exec_name, is_async, item_blob, attempt)
-                reply = await _wait(asyncio.wrap_future(future), local, attempt)
+                reply = await _wait(send(item_blob, attempt), local, attempt)
                 return _unwrap(reply)
             except Exception as exc:
                 if local._gives_up(exc):
@@ -92,3 +100,9 @@ def _travelling_copy(node: Node) -> Node:
 def _short(item: Any) -> str:
     text = repr(item)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def check_items_per_task(items_per_task: int) -> int:
+    if not isinstance(items_per_task, int) or items_per_task < 1:
+        raise ValueError(f"items_per_task must be an int >= 1, got {items_per_task!r}")
+    return items_per_task

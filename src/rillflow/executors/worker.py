@@ -8,6 +8,7 @@ that only cloudpickle can send come back intact.
 from __future__ import annotations
 
 import asyncio
+import copy
 import os
 import socket
 from typing import Any
@@ -28,6 +29,10 @@ def exec_attempt(node_blob: bytes, exec_name: str, is_async: bool, item_blob: by
         node = loads(node_blob)
     except Exception as exc:
         return False, dumps(load_error("the node", exc))
+    return _attempt(node, exec_name, is_async, item_blob, attempt)
+
+
+def _attempt(node: Any, exec_name: str, is_async: bool, item_blob: bytes, attempt: int) -> Reply:
     try:
         item = loads(item_blob)
     except Exception as exc:
@@ -41,6 +46,18 @@ def exec_attempt(node_blob: bytes, exec_name: str, is_async: bool, item_blob: by
     except Interrupt:
         return False, dumps(FlowError(_NO_PAUSE.format(node=_name(node))))
     return _reply(result, f"{_name(node)}: the result of {exec_name}")
+
+
+def exec_chunk(
+    node_blob: bytes, exec_name: str, is_async: bool, items: list[tuple[bytes, int]]
+) -> list[Reply]:
+    """``exec_attempt`` for several ``(item bytes, attempt)``, one after another, on copies of one node."""
+    try:
+        node = loads(node_blob)
+    except Exception as exc:
+        failed = dumps(load_error("the node", exc))
+        return [(False, failed)] * len(items)
+    return [_attempt(copy.copy(node), exec_name, is_async, blob, attempt) for blob, attempt in items]
 
 
 def run_flow(flow_blob: bytes, shared_blob: bytes, options_blob: bytes) -> Reply:
