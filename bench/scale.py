@@ -4,13 +4,13 @@ and on a Dask LocalCluster of 1 and 2 worker processes, side by side in one run.
     .venv/bin/python bench/scale.py [--items 2000] [--ms 20]
 
 Each item is pure-Python work (a loop calibrated at start-up to about ``--ms`` ms here). ``wall`` excludes
-starting the pool or cluster (shown apart). ``overhead CPU/item`` is the CPU time the whole process tree
-spent beyond the inline run's (the work itself), per item: pickling, the executor's queues or scheduler,
-the workers' own loops; measured in CPU time, so other sessions' load does not inflate it. A second,
-short pass of no-op items shows the wall-clock round trip alone. ``CPU cores got`` is the CPU time the
-whole process tree used over the wall time: two workers can only beat one if the machine gives this run
-two cores (the kernel shares CPU per session group, so other sessions' load caps it). The items run in
-interleaved rounds (each contender runs a quarter, then the next...), so drifting load hits every row.
+starting the pool or cluster (shown apart). ``overhead/item`` is the executor's cost per item: the wall
+time per item of a second, short pass of no-op items (a round trip: pickling, queues or scheduler, the
+result's way back, the engine's bookkeeping). ``CPU cores got`` is the CPU time the whole process tree
+used over the wall time (it includes the idle background of the other executors, alive all along): two
+workers can only beat one if the machine gives this run two cores, and the kernel shares CPU per session
+group, so other sessions' load caps it. The items run in interleaved rounds (each contender runs a
+quarter, then the next...), so drifting load hits every row alike.
 """
 
 from __future__ import annotations
@@ -151,18 +151,17 @@ def main() -> None:
         noops = [run_batch(args.noop_items, 0, executor, per_task)[0] for _, _, executor, per_task, _ in made]
     rows = []
     for (name, workers, _, _, startup), wall, cpu, noop in zip(made, walls, cpus, noops, strict=True):
-        overhead = (cpu - cpus[0]) / args.items  # CPU beyond the inline run's, which is the work alone
-        rows.append((name, workers, startup, wall, cpu / wall, overhead, noop / args.noop_items))
+        rows.append((name, workers, startup, wall, cpu / wall, noop / args.noop_items))
     base = rows[0][3]
     print(
         "\n| executor | workers | start-up s | wall s | × inline | CPU cores got "
-        "| overhead CPU/item ms | no-op item µs |"
+        "| overhead/item µs (no-op round trip) |"
     )
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for name, workers, startup, wall, cores, overhead, noop in rows:
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for name, workers, startup, wall, cores, noop in rows:
         print(
             f"| {name} | {workers} | {startup:.1f} | {wall:.1f} | {base / wall:.2f}× | {cores:.2f} "
-            f"| {overhead * 1000:.2f} | {noop * 1e6:.0f} |"
+            f"| {noop * 1e6:.0f} |"
         )
     print()
     for one, two in ((2, 3), (4, 5))[: len(rows) // 2 - 1]:
