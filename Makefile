@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint types unit browser demo bench clean
+.PHONY: test lint types unit browser demo bench clean postgres-server
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,12 @@ lint: $(STAMP)
 types: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP) browser
+# The tests start throwaway PostgreSQL servers (tests/pg_cluster.py) from the machine's server binaries.
+postgres-server:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || (apt-get update && \
+		(apt-get install -y postgresql-15 || apt-get install -y postgresql))
+
+unit: $(STAMP) browser postgres-server
 	$(BIN)/pytest -q
 
 # The UI's browser tests drive Debian's Chromium through Playwright (never `playwright install`).
@@ -40,6 +45,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/durable.py
 	$(BIN)/python bench/agents.py
 	$(BIN)/python bench/llm.py
+	$(BIN)/python bench/postgres.py
+	$(BIN)/python bench/scale.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -13,10 +13,10 @@ KERNEL = ("rillflow.core", "rillflow.errors")
 # Inside the kernel, each module may import only modules of an earlier layer (or of its own layer when
 # the order within the layer says so: listed earlier).
 CORE_ORDER = [
-    "context", "graph", "bridge", "phases",
+    "context", "graph", "bridge", "phases", "travel",
     "hooks", "extensions",
-    "walk", "fanout", "runner", "stream",
-    "node", "flow", "graph_model", "async_nodes", "run_many",
+    "walk", "fanout", "runner", "stream", "remote_worker", "remote_chunks", "remote_batch",
+    "node", "flow", "graph_model", "async_nodes", "remote_runs", "run_many",
 ]  # fmt: skip
 
 

@@ -3,10 +3,11 @@
 Layers, each importing only those above it in this list (a test checks it):
 
 1. ``context`` (run context variables, ``emit``), ``graph`` (naming, copying, listing nodes), ``bridge``
-   (sync/async), ``phases`` (which method serves each phase) — leaves;
+   (sync/async), ``phases`` (which method serves each phase), ``travel`` (pickling for executors) — leaves;
 2. ``hooks`` (observing and steering interfaces), ``extensions`` (features by name);
-3. ``walk`` (hooked loops), ``fanout`` (bounded concurrency), ``runner`` and ``stream`` (the way into a run);
-4. ``node``, then ``flow``, then ``async_nodes``, then ``run_many``.
+3. ``walk`` (hooked loops), ``fanout`` (bounded concurrency), ``runner`` and ``stream`` (the way into a
+   run), ``remote_*`` (batch items and runs on any ``concurrent.futures.Executor``);
+4. ``node``, then ``flow``, ``graph_model``, ``async_nodes``, ``remote_runs``, then ``run_many``.
 """
 
 from .async_nodes import (

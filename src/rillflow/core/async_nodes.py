@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from concurrent.futures import Executor
 from typing import Any
 
 from .context import HOOKS
@@ -11,6 +12,7 @@ from .flow import BatchFlow, Flow
 from .graph import visit_copy
 from .node import BatchNode, Node
 from .phases import Plan, default_phase
+from .remote_batch import check_items_per_task, exec_items_on
 from .walk import ItemRun
 
 
@@ -49,11 +51,15 @@ class AsyncParallelBatchNode(AsyncNode, BatchNode):
     ``max_concurrency`` bounds the items in flight (default: unbounded, as PocketFlow). By default the
     first failing item cancels the others and its exception is raised with a note naming the item;
     ``fail_fast=False`` runs every item and puts each failure's exception in the results list instead.
-    Each item runs on its own copy of the node, so ``self.cur_retry`` is per item.
+    Each item runs on its own copy of the node, so ``self.cur_retry`` is per item. With an ``executor``
+    (any ``concurrent.futures.Executor``) each item's ``exec`` attempts run there, ``items_per_task``
+    at a time (docs/scale.md).
     """
 
     max_concurrency: int | None = None
     fail_fast: bool = True
+    executor: Executor | None = None
+    items_per_task: int = 1
 
     def __init__(
         self,
@@ -62,6 +68,8 @@ class AsyncParallelBatchNode(AsyncNode, BatchNode):
         *,
         max_concurrency: int | None = None,
         fail_fast: bool = True,
+        executor: Executor | None = None,
+        items_per_task: int | None = None,
         **policy: Any,
     ) -> None:
         super().__init__(max_retries, wait, **policy)
@@ -69,6 +77,10 @@ class AsyncParallelBatchNode(AsyncNode, BatchNode):
             self.max_concurrency = check_concurrency(max_concurrency)
         if not fail_fast:
             self.fail_fast = False
+        if executor is not None:
+            self.executor = executor
+        if items_per_task is not None:
+            self.items_per_task = check_items_per_task(items_per_task)
 
     async def _middle_async(self, shared: Any, items: Any, plan: Plan) -> Any:
         # A copy per item keeps cur_retry per item; with one attempt there is nothing to keep apart.
@@ -81,6 +93,8 @@ class AsyncParallelBatchNode(AsyncNode, BatchNode):
         items = _as_sequence(items)
         hooks = HOOKS.get()
         tracker = None if hooks is None else ItemRun(self, hooks, items, report_results=True)
+        if self.executor is not None:
+            return await exec_items_on(self.executor, self, items, plan, tracker)
         return await run_items(
             items, run_one, max_concurrency=self.max_concurrency, fail_fast=self.fail_fast, tracker=tracker
         )

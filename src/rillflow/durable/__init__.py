@@ -26,6 +26,7 @@ from .errors import (
 from .fork import fork, fork_async, start_fork
 from .history import Step, history, state_at
 from .memory import MemoryCheckpointer
+from .postgres import PostgresCheckpointer
 from .recorder import DurableHooks
 from .results import Done, Paused
 from .saver import Durability
@@ -44,6 +45,7 @@ __all__ = [
     "MemoryCheckpointer",
     "Paused",
     "PickleSerializer",
+    "PostgresCheckpointer",
     "Progress",
     "RunBusyError",
     "RunExistsError",
