@@ -68,13 +68,15 @@ class HoldsALock(Square):
 
 
 class Logged(Square):
-    """Appends ``start i`` to ``shared``'s log file before each item, then works for ``seconds``."""
+    """Appends ``start i`` to the ``log`` file before each item, then works for ``seconds``.
+
+    Both are set on the node, not in prep: a resumed durable run does not run a prep again once it has
+    finished, so what exec needs must not depend on prep having run in this process."""
 
     log: str = ""
     seconds: float = 0.0
 
     async def prep_async(self, shared: dict[str, Any]) -> list[int]:
-        self.log = str(shared["log"])
         return list(shared["items"])
 
     def exec(self, item: int) -> tuple[int, int]:

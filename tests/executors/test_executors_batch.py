@@ -25,8 +25,9 @@ from executor_nodes import (
     square_flow,
 )
 
+from rillflow.core import travel
 from rillflow.errors import FlowError
-from rillflow.executors import CannotTravelError, travel
+from rillflow.executors import CannotTravelError
 from rillflow.hooks import RunHooks
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")

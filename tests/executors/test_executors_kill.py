@@ -94,6 +94,7 @@ def check_exactly_once(results: list[Any], recorded: list[tuple[int, Any]]) -> N
 async def test_a_dask_worker_killed_mid_batch_loses_no_item(tmp_path: Path) -> None:
     log, store = tmp_path / "log", Recording(SQLiteCheckpointer(tmp_path / "r.db"))
     node = Logged(executor=None, max_concurrency=4)
+    node.log = str(log)
     node.seconds = 0.3
     killer = Killer(log, after=8)
     with DaskExecutor(n_workers=2) as dask:
@@ -113,6 +114,7 @@ async def test_a_dask_worker_killed_mid_batch_loses_no_item(tmp_path: Path) -> N
 async def test_a_broken_process_pool_fails_the_run_and_resume_runs_only_the_rest(tmp_path: Path) -> None:
     log, store = tmp_path / "log", Recording(SQLiteCheckpointer(tmp_path / "r.db"))
     node = Logged(max_concurrency=4)
+    node.log = str(log)
     node.seconds = 0.3
     shared = {"items": list(range(ITEMS)), "log": str(log)}
     killer = Killer(log, after=8)

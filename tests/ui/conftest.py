@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rillflow.cli.input import load_target
 
+from rillflow.cli.input import load_target
 from rillflow.ui import UIServer
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,7 +5,7 @@
 ``rillflow[dask]``) connects to a Dask scheduler or starts a local cluster. See docs/scale.md.
 """
 
-from .dask import DaskExecutor
 from ..core.travel import CannotTravelError
+from .dask import DaskExecutor
 
 __all__ = ["CannotTravelError", "DaskExecutor"]
