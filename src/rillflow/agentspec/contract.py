@@ -1,0 +1,59 @@
+"""``IOContract``: strict run-time checks of declared node inputs and outputs, as run hooks.
+
+``flow.run(shared, hooks=[IOContract()])``: before a node runs, every input it declares (without a
+default) must be in ``shared``; after it ends, every output it declares must have been written, with a
+value of the declared JSON type. A breach raises :class:`MissingInputError` / :class:`OutputContractError`
+naming the node and the key. Nodes that declare nothing are skipped, and runs without the hook pay nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._node import BaseNode, label
+from ..hooks import Path, RunHooks
+from .declared import reads, writes
+from .errors import MissingInputError, OutputContractError
+from .properties import type_problem
+
+_MISSING = object()
+
+
+class IOContract(RunHooks):
+    """Run hooks that check declared inputs at node start and declared outputs at node end."""
+
+    def __init__(self) -> None:
+        self.shared: Any = None
+        self.before: dict[tuple[Path, int], dict[str, Any]] = {}
+
+    def on_run_start(self, flow: BaseNode, path: Path, shared: Any) -> None:
+        if self.shared is None:
+            self.shared = shared  # the top run's store; nested flows share it
+
+    def on_node_start(self, node: BaseNode, path: Path) -> None:
+        shared = self.shared
+        if not isinstance(shared, dict):
+            return
+        for key, schema in reads(node).items():
+            if key not in shared and "default" not in schema:
+                raise MissingInputError(
+                    f"{label(node)} declares input {key!r} but shared has no such key "
+                    f"(keys: {', '.join(map(str, shared)) or 'none'})"
+                )
+        declared = writes(node)
+        if declared:  # what was there before, so that "not written" can be told apart from "unchanged"
+            self.before[(path, id(node))] = {k: shared.get(k, _MISSING) for k in declared}
+
+    def on_node_end(
+        self, node: BaseNode, path: Path, action: Any, error: BaseException | None, duration: float
+    ) -> None:
+        before = self.before.pop((path, id(node)), None)
+        if error is not None or before is None or not isinstance(self.shared, dict):
+            return
+        for key, schema in writes(node).items():
+            value = self.shared.get(key, _MISSING)
+            if value is _MISSING:
+                raise OutputContractError(f"{label(node)} declares output {key!r} but did not write it")
+            problem = type_problem(value, schema)
+            if problem:
+                raise OutputContractError(f"{label(node)} wrote output {key!r} of the wrong type: {problem}")

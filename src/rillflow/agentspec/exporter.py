@@ -1,0 +1,65 @@
+"""``AgentSpecExporter``: rillflow flows and agents as Agent Spec configs (JSON or YAML).
+
+Python nodes become ``ToolNode``s over ``ServerTool``s named like the node (``tool_registry(obj)`` gives
+the name -> node mapping a loader needs); a node with several actions is followed by a ``BranchingNode``
+on its ``action`` output; nested flows become ``FlowNode``s (batch flows ``MapNode``/``ParallelMapNode``)
+ending in one ``EndNode`` per action the parent routes on; agents become ``Agent``/``AgentNode``.
+What Agent Spec has no field for (retry policy, ``max_concurrency``, params, ``max_steps``, the agent's
+loop options) goes under each component's ``metadata["rillflow"]``, so loading the config back into
+rillflow gives the same graph.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .._flow import Flow
+from .._node import BaseNode
+from ..agents.agent import Agent
+from .declared import reads, writes
+from .document import VERSION
+from .errors import AgentSpecError
+from .export_parts import ExportState, agent_component
+from .export_flow import flow_component
+
+DEFAULT_VERSION = "25.4.1"
+
+
+class AgentSpecExporter:
+    """Export rillflow objects to Agent Spec. ``version`` is the ``agentspec_version`` written."""
+
+    def __init__(self, *, version: str = DEFAULT_VERSION) -> None:
+        self.version = version
+
+    def to_dict(self, obj: BaseNode) -> dict[str, Any]:
+        """The config as plain data (what ``to_json``/``to_yaml`` write)."""
+        return {**self._export(obj)[0], VERSION: self.version}
+
+    def to_json(self, obj: BaseNode, *, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(obj), indent=indent, ensure_ascii=False)
+
+    def to_yaml(self, obj: BaseNode) -> str:
+        try:
+            import yaml
+        except ImportError as exc:
+            raise ImportError("writing YAML configs needs PyYAML: pip install 'rillflow[agentspec]'") from exc
+        text: str = yaml.safe_dump(self.to_dict(obj), sort_keys=False, allow_unicode=True)
+        return text
+
+    def tool_registry(self, obj: BaseNode) -> dict[str, Any]:
+        """The Python nodes and tools the config names, by name: give it to ``AgentSpecLoader``."""
+        return self._export(obj)[1].registry
+
+    def _export(self, obj: BaseNode) -> tuple[dict[str, Any], ExportState]:
+        state = ExportState()
+        if isinstance(obj, Agent):
+            return agent_component(state, obj, "agent"), state
+        if isinstance(obj, Flow):
+            return flow_component(state, obj, "flow", ()), state
+        raise AgentSpecError(
+            f"cannot export {type(obj).__name__}: export a Flow or an Agent (wrap a single node in Flow(node))"
+        )
+
+
+__all__ = ["AgentSpecExporter", "reads", "writes"]
