@@ -164,7 +164,7 @@ class Builder:
                 continue
             node = native.build_node(self, nc) if native.is_native(nc) else self.node(nc)
             names[node.name or ""] += 1
-            if names[node.name or ""] > 1:  # unique names keep shared keys and event paths apart
+            if isinstance(node, SpecNode) and names[node.name or ""] > 1:  # unique names keep shared keys and event paths apart
                 node.name = f"{node.name}#{names[node.name or '']}"
             nodes[id(nc)] = node
         return nodes

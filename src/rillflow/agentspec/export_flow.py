@@ -14,6 +14,7 @@ from .declared import reads, writes
 from .document import REF, REFS
 from .export_parts import ExportState, agent_component, base, policy, properties
 from .nodes import NEXT
+from .properties import titles
 
 Schema = dict[str, Any]
 ACTION = "action"  # the output a Python node's chosen action is exported as
@@ -41,6 +42,8 @@ class _FlowExport:
         self.control.append(out)
 
     def data_edge(self, src: str, out_key: str, dst: str, in_key: str) -> None:
+        if out_key not in titles(self.refs[src].get("outputs")) or in_key not in titles(self.refs[dst].get("inputs")):
+            return  # an agent's question and state are not Agent Spec properties
         name = f"{out_key}: {src.rsplit('/', 1)[-1]}->{dst.rsplit('/', 1)[-1]}"
         edge = base("DataFlowEdge", f"{src}.{out_key}->{dst}.{in_key}", name)
         edge.update(source_node=ref(src), source_output=out_key, destination_node=ref(dst), destination_input=in_key)
@@ -56,7 +59,7 @@ class _FlowExport:
             "outputs": io,
             "branches": [NEXT],
         }
-        outs = [{**p, "default": None} for p in properties(self.outputs)]
+        outs = properties(self.outputs)
         for action, end_id in end_ids.items():
             branch = NEXT if action == "default" else action
             self.refs[end_id] = {
@@ -103,7 +106,11 @@ class _FlowExport:
         else:
             self.refs[node_id] = python_node(self.state, node, node_id, key, branching=set(targets) != {"default"})
         if set(targets) == {"default"} or isinstance(node, Agent | BatchFlow):
+            # An AgentNode or MapNode has the one branch "next": its other actions live in the metadata.
             self.edge(node_id, targets["default"], None)
+            others = {a: self.ids[id(n)] for a, n in node.successors.items() if a != "default"}
+            if others:
+                self.refs[node_id]["metadata"]["rillflow"]["edges"] = others
             return
         branch_id = f"{node_id}/branch"
         mapping = {a: a for a in targets if a != "default"}
@@ -240,10 +247,6 @@ def map_flow_node(state: ExportState, flow: BatchFlow, node_id: str, key: str) -
 
 def agent_node(state: ExportState, agent: Agent, node_id: str, key: str) -> Schema:
     inner = agent_component(state, agent, f"{node_id}/agent")
-    actions = {a: "" for a in agent.successors if a != "default"}
-    meta: Schema = {"kind": "subagent"}
-    if actions:
-        meta["actions"] = sorted(actions)
-    out = base("AgentNode", node_id, key, meta)
+    out = base("AgentNode", node_id, key, {"kind": "subagent"})
     out.update(inputs=inner["inputs"], outputs=inner["outputs"], branches=[NEXT], agent=inner)
     return out

@@ -134,7 +134,7 @@ def agent_component(state: ExportState, agent: Agent, path: str) -> Schema:
     cfg = agent.config
     meta = {"kind": "agent", "name": agent.name, **agent_options(agent)}
     out = base("Agent", path, agent.name or "Agent", meta)
-    out["inputs"] = [{"title": cfg.input_key, "type": "string"}]
+    out["inputs"] = []  # Agent Spec agent inputs are system-prompt placeholders; the question is a message
     out["outputs"] = [{"title": "answer", "type": "string", "default": ""}]
     out["llm_config"] = llm_config(cfg.model, path)
     out["system_prompt"] = cfg.instructions

@@ -23,7 +23,7 @@ from .errors import AgentSpecError
 from .export_parts import ExportState, agent_component
 from .export_flow import flow_component
 
-DEFAULT_VERSION = "25.4.1"
+DEFAULT_VERSION = "25.4.2"  # the oldest with requires_confirmation and ParallelMapNode
 
 
 class AgentSpecExporter:
@@ -44,7 +44,11 @@ class AgentSpecExporter:
             import yaml
         except ImportError as exc:
             raise ImportError("writing YAML configs needs PyYAML: pip install 'rillflow[agentspec]'") from exc
-        text: str = yaml.safe_dump(self.to_dict(obj), sort_keys=False, allow_unicode=True)
+        class _NoAliases(yaml.SafeDumper):
+            def ignore_aliases(self, data: Any) -> bool:  # a config is read by people: no &id001 anchors
+                return True
+
+        text: str = yaml.dump(self.to_dict(obj), Dumper=_NoAliases, sort_keys=False, allow_unicode=True)
         return text
 
     def tool_registry(self, obj: BaseNode) -> dict[str, Any]:
