@@ -176,6 +176,9 @@ class Builder:
             if not isinstance(src, dict) or id(src) not in nodes or not isinstance(dst, dict) or id(dst) not in nodes:
                 raise AgentSpecError(f"{where}: the edge connects a node that is not in the flow's nodes")
             action = action_for(edge.get("from_branch")) or "default"
+            mapping = src.get("mapping") if src.get("component_type") == "BranchingNode" else None
+            if mapping and action not in mapping.values() and action in mapping:
+                action = str(mapping[action])  # some configs name the mapping key instead of the branch
             nodes[id(src)].successors[action] = nodes[id(dst)]
 
 

@@ -93,7 +93,10 @@ class BranchingNode(SpecNode):
     async def post_async(self, shared: dict[str, Any], inputs: dict[str, Any], exec_res: Any) -> str:
         mapping = self.component.get("mapping") or {}
         value = next(iter(inputs.values()), None)
-        return str(mapping.get(str(value), mapping.get(value, "default")))
+        keys = [str(value)]
+        if isinstance(value, bool):  # a yes/no decision typed as a boolean
+            keys += [str(value).lower(), "yes" if value else "no"]
+        return str(next((mapping[k] for k in keys if k in mapping), "default"))
 
 
 class LlmNode(SpecNode):
@@ -112,9 +115,10 @@ class LlmNode(SpecNode):
     async def exec_async(self, inputs: dict[str, Any]) -> dict[str, Any]:
         prompt = render(str(self.component.get("prompt_template") or ""), inputs)
         props = list(self.outputs.values())
-        if len(props) == 1 and props[0].get("type", "string") == "string":
+        if len(props) == 1 and props[0].get("type", "string") in ("string", "boolean", "integer", "number"):
             reply = await self.model.generate_async(prompt)
-            return {str(props[0]["title"]): reply.text}
+            text = reply.text if props[0].get("type", "string") == "string" else reply.text.strip()
+            return {str(props[0]["title"]): coerce(text, props[0])}
         schema = json_schema(props)
         value = await generate_structured_async(self.model, prompt, schema=schema, format="json")
         return dict(value)
