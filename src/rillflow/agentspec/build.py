@@ -191,13 +191,15 @@ def bind_data(c: dict[str, Any], nodes: dict[int, BaseNode]) -> None:
     for node in spec_nodes.values():
         if not isinstance(node, EndNode):
             producers.update(list(node.outputs))
+    fan_in = Counter((id(e.get("destination_node")), str(e.get("destination_input"))) for e in edges)
     for edge in edges:
         src, dst = spec_nodes.get(id(edge.get("source_node"))), spec_nodes.get(id(edge.get("destination_node")))
         out, inp = str(edge.get("source_output")), str(edge.get("destination_input"))
         if src is None or dst is None:
             continue  # a native rillflow node: it reads and writes shared itself
         key = out if producers[out] <= 1 or isinstance(src, EndNode) else f"{src.name}.{out}"
-        dst.sources[inp] = key
+        # Several edges into one input: the value written last wins, which is the plain title.
+        dst.sources[inp] = inp if fan_in[(id(dst.component), inp)] > 1 and key != out else key
         targets = src.targets.setdefault(out, [out])
         if key not in targets:
             targets.append(key)
