@@ -62,6 +62,6 @@ def coerce(value: Any, schema: Property) -> Any:
 
 def json_schema(properties: list[Property]) -> dict[str, Any]:
     """An object schema with one field per property (structured LLM outputs, tool parameters)."""
-    fields = {str(p["title"]): {k: v for k, v in p.items() if k != "default"} for p in properties}
+    fields = {str(p["title"]): {k: v for k, v in p.items() if k != "title"} for p in properties}
     required = [str(p["title"]) for p in properties if "default" not in p]
     return {"type": "object", "properties": fields, "required": required}

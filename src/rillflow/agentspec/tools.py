@@ -7,11 +7,12 @@ import asyncio
 import json
 import urllib.parse
 import urllib.request
+from dataclasses import replace
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from .._node import BaseNode
-from ..agents.tool import Tool, as_tool
+from ..agents.tool import Tool
 from .errors import HostNotAllowedError, MissingToolError, UnsupportedComponentError
 from .properties import json_schema
 from .templates import render
@@ -44,8 +45,10 @@ def server_tool(component: dict[str, Any], registry: Mapping[str, Any], where: s
     entry = registry[name]
     if isinstance(entry, BaseNode) or (isinstance(entry, type) and issubclass(entry, BaseNode)):
         raise UnsupportedComponentError(f"{where}: {name!r} is a rillflow node; use it in a ToolNode, not as a tool")
-    func = as_tool(entry).func if isinstance(entry, Tool) else entry
-    return spec_tool(func, component)
+    if isinstance(entry, Tool):  # a rillflow tool keeps its own schema, converters and timeout
+        description = str(component.get("description") or entry.description)
+        return replace(entry, name=name, description=description, confirm=bool(component.get("requires_confirmation")))
+    return spec_tool(entry, component)
 
 
 _PAUSER = BaseNode()  # interrupt() needs no node state: it asks the run's hooks for an answer or pauses
