@@ -102,19 +102,35 @@ def http_call(
     url = _fill(str(component["url"]), {k: urllib.parse.quote(str(v), safe="") for k, v in arguments.items()})
     check_host(url, allowed_hosts, component.get("url_allow_list"))
     query = _fill(component.get("query_params") or {}, arguments)
+    method = str(component.get("http_method") or "GET").upper()
+    data = _fill(component.get("data"), arguments)
+    if isinstance(data, dict) and data and method in ("GET", "HEAD"):
+        query, data = {**data, **query}, None  # a GET has no body: its data goes in the query
     if query:
         url = f"{url}{'&' if '?' in url else '?'}{urllib.parse.urlencode(query, doseq=True)}"
-    method = str(component.get("http_method") or "GET").upper()
     headers = {str(k): str(v) for k, v in _fill(component.get("headers") or {}, arguments).items()}
-    data = _fill(component.get("data"), arguments)
     body = None
     if data and method not in ("GET", "HEAD"):
         body = data.encode() if isinstance(data, str) else json.dumps(data).encode()
         headers.setdefault("Content-Type", "application/json")
     request = urllib.request.Request(url, data=body, method=method, headers=headers)
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (host checked above)
+    opener = urllib.request.build_opener(_CheckedRedirects(allowed_hosts, component.get("url_allow_list")))
+    with opener.open(request, timeout=timeout) as response:
         text = response.read().decode("utf-8", errors="replace")
     try:
         return json.loads(text)
     except json.JSONDecodeError:
         return text
+
+
+class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect only to an allowed host too."""
+
+    def __init__(self, allowed_hosts: Collection[str], tool_allow_list: Any) -> None:
+        self.allowed_hosts, self.tool_allow_list = allowed_hosts, tool_allow_list
+
+    def redirect_request(
+        self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any, newurl: str
+    ) -> urllib.request.Request | None:
+        check_host(newurl, self.allowed_hosts, self.tool_allow_list)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
