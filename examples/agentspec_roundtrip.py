@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, ClassVar
 
 from rillflow import Flow, Node
 from rillflow.agentspec import AgentSpecExporter, AgentSpecLoader, IOContract
@@ -22,8 +22,8 @@ from rillflow.llm import Model, ScriptedModel, default_model
 class Classify(Node):
     """Pick the team for a ticket."""
 
-    inputs = {"ticket": str}
-    outputs = {"team": str}
+    inputs: ClassVar[dict[str, Any]] = {"ticket": str}
+    outputs: ClassVar[dict[str, Any]] = {"team": str}
 
     def prep(self, shared: dict[str, Any]) -> str:
         return str(shared["ticket"])
@@ -37,16 +37,16 @@ class Classify(Node):
 
 
 class Refund(Node):
-    inputs = {"ticket": str}
-    outputs = {"reply": str}
+    inputs: ClassVar[dict[str, Any]] = {"ticket": str}
+    outputs: ClassVar[dict[str, Any]] = {"reply": str}
 
     def post(self, shared: dict[str, Any], prep_res: Any, exec_res: Any) -> None:
         shared["reply"] = "A refund was opened for you."
 
 
 class Troubleshoot(Node):
-    inputs = {"ticket": str}
-    outputs = {"reply": str}
+    inputs: ClassVar[dict[str, Any]] = {"ticket": str}
+    outputs: ClassVar[dict[str, Any]] = {"reply": str}
 
     def post(self, shared: dict[str, Any], prep_res: Any, exec_res: Any) -> None:
         shared["reply"] = "Please restart the app and try again."
@@ -69,22 +69,26 @@ start_node: {$component_ref: start}
 nodes: [{$component_ref: start}, {$component_ref: classify}, {$component_ref: route},
         {$component_ref: refund}, {$component_ref: end}, {$component_ref: other}]
 control_flow_connections:
-- {component_type: ControlFlowEdge, id: c1, name: c1, from_node: {$component_ref: start}, to_node: {$component_ref: classify}}
-- {component_type: ControlFlowEdge, id: c2, name: c2, from_node: {$component_ref: classify}, to_node: {$component_ref: route}}
+- {component_type: ControlFlowEdge, id: c1, name: c1,
+   from_node: {$component_ref: start}, to_node: {$component_ref: classify}}
+- {component_type: ControlFlowEdge, id: c2, name: c2,
+   from_node: {$component_ref: classify}, to_node: {$component_ref: route}}
 - {component_type: ControlFlowEdge, id: c3, name: c3, from_node: {$component_ref: route}, from_branch: refund,
    to_node: {$component_ref: refund}}
-- {component_type: ControlFlowEdge, id: c4, name: c4, from_node: {$component_ref: route}, from_branch: default,
+- {component_type: ControlFlowEdge, id: c4, name: c4, from_node: {$component_ref: route},
+   from_branch: default,
    to_node: {$component_ref: other}}
-- {component_type: ControlFlowEdge, id: c5, name: c5, from_node: {$component_ref: refund}, to_node: {$component_ref: end}}
+- {component_type: ControlFlowEdge, id: c5, name: c5,
+   from_node: {$component_ref: refund}, to_node: {$component_ref: end}}
 data_flow_connections:
-- {component_type: DataFlowEdge, id: d1, name: d1, source_node: {$component_ref: start}, source_output: ticket,
-   destination_node: {$component_ref: classify}, destination_input: ticket}
-- {component_type: DataFlowEdge, id: d2, name: d2, source_node: {$component_ref: classify}, source_output: category,
-   destination_node: {$component_ref: route}, destination_input: category}
-- {component_type: DataFlowEdge, id: d3, name: d3, source_node: {$component_ref: start}, source_output: ticket,
-   destination_node: {$component_ref: refund}, destination_input: ticket}
-- {component_type: DataFlowEdge, id: d4, name: d4, source_node: {$component_ref: refund}, source_output: reply,
-   destination_node: {$component_ref: end}, destination_input: reply}
+- {component_type: DataFlowEdge, id: d1, name: d1, source_node: {$component_ref: start},
+   source_output: ticket, destination_node: {$component_ref: classify}, destination_input: ticket}
+- {component_type: DataFlowEdge, id: d2, name: d2, source_node: {$component_ref: classify},
+   source_output: category, destination_node: {$component_ref: route}, destination_input: category}
+- {component_type: DataFlowEdge, id: d3, name: d3, source_node: {$component_ref: start},
+   source_output: ticket, destination_node: {$component_ref: refund}, destination_input: ticket}
+- {component_type: DataFlowEdge, id: d4, name: d4, source_node: {$component_ref: refund},
+   source_output: reply, destination_node: {$component_ref: end}, destination_input: reply}
 $referenced_components:
   start: {component_type: StartNode, id: start, name: start, inputs: [{title: ticket, type: string}],
           outputs: [{title: ticket, type: string}]}

@@ -48,9 +48,15 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="run a flow and print the final shared store")
-    run.add_argument("target", metavar="MODULE:FLOW", help="e.g. myapp.flows:flow, app.py:flow or config.yaml")
-    run.add_argument("--tools", metavar="MODULE:REGISTRY", help="Agent Spec configs: the ServerTool functions")
-    run.add_argument("--llm", metavar="SPEC", help="Agent Spec configs: run every LLM on local or openai:MODEL")
+    run.add_argument(
+        "target", metavar="MODULE:FLOW", help="e.g. myapp.flows:flow, app.py:flow or config.yaml"
+    )
+    run.add_argument(
+        "--tools", metavar="MODULE:REGISTRY", help="Agent Spec configs: the ServerTool functions"
+    )
+    run.add_argument(
+        "--llm", metavar="SPEC", help="Agent Spec configs: run every LLM on local or openai:MODEL"
+    )
     run.add_argument("--shared", metavar="FILE", help="JSON object to start from ('-': standard input)")
     run.add_argument("--stream", action="store_true", help="print events as they happen")
     run.add_argument("--json", action="store_true", help="with --stream: one JSON object per event")

@@ -21,7 +21,9 @@ def listed_configs() -> list[str]:
 
 
 def invalid_configs() -> list[str]:
-    return sorted(f"pyagentspec-tests/invalid/{p.name}" for p in (EXAMPLES / "pyagentspec-tests" / "invalid").iterdir())
+    return sorted(
+        f"pyagentspec-tests/invalid/{p.name}" for p in (EXAMPLES / "pyagentspec-tests" / "invalid").iterdir()
+    )
 
 
 def read(name: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -11,23 +11,23 @@ from rillflow.agentspec import IOContract, MissingInputError, OutputContractErro
 
 
 class Double(Node):
-    inputs = {"n": int}
-    outputs = {"doubled": int}
+    inputs: ClassVar[dict[str, Any]] = {"n": int}
+    outputs: ClassVar[dict[str, Any]] = {"doubled": int}
 
     def post(self, shared: dict[str, Any], prep_res: Any, exec_res: Any) -> None:
         shared["doubled"] = shared["n"] * 2
 
 
 class Wrong(Node):
-    inputs = ["n"]
-    outputs = {"text": str}
+    inputs: ClassVar[list[str]] = ["n"]
+    outputs: ClassVar[dict[str, Any]] = {"text": str}
 
     def post(self, shared: dict[str, Any], prep_res: Any, exec_res: Any) -> None:
         shared["text"] = shared["n"]  # an int, not the declared str
 
 
 class Forgets(Node):
-    outputs = {"result": str}
+    outputs: ClassVar[dict[str, Any]] = {"result": str}
 
 
 class Undeclared(Node):
@@ -36,7 +36,9 @@ class Undeclared(Node):
 
 
 def test_declarations_as_dicts_lists_and_schemas() -> None:
-    assert reads(Double()) == {"n": {"type": "integer"}} and writes(Double()) == {"doubled": {"type": "integer"}}
+    assert reads(Double()) == {"n": {"type": "integer"}} and writes(Double()) == {
+        "doubled": {"type": "integer"}
+    }
     assert reads(Wrong()) == {"n": {}}
     assert reads(Undeclared()) == {} and writes(Undeclared()) == {}
     flow = Flow(Double())
@@ -57,7 +59,9 @@ def test_a_missing_input_is_named_before_the_node_runs() -> None:
 
 
 def test_an_output_of_the_wrong_type_is_named() -> None:
-    with pytest.raises(OutputContractError, match="Wrong wrote output 'text' of the wrong type: expected string"):
+    with pytest.raises(
+        OutputContractError, match="Wrong wrote output 'text' of the wrong type: expected string"
+    ):
         Flow(Wrong()).run({"n": 1}, hooks=[IOContract()])
 
 

@@ -12,12 +12,12 @@ from agentspec_helpers import EXAMPLES, REPO
 
 from rillflow.cli import main
 
-TOOLS_MODULE = '''
+TOOLS_MODULE = """
 def get_synonyms(word: str) -> list:
     return [word + "-ish"]
 
 registry = {"get_synonyms": get_synonyms}
-'''
+"""
 
 
 def test_example_round_trips_and_runs_the_hand_written_config(capsys: pytest.CaptureFixture[str]) -> None:
@@ -40,8 +40,10 @@ outputs: [{title: synonyms, type: array}]
 start_node: {$component_ref: start}
 nodes: [{$component_ref: start}, {$component_ref: call}, {$component_ref: end}]
 control_flow_connections:
-- {component_type: ControlFlowEdge, id: e1, name: e1, from_node: {$component_ref: start}, to_node: {$component_ref: call}}
-- {component_type: ControlFlowEdge, id: e2, name: e2, from_node: {$component_ref: call}, to_node: {$component_ref: end}}
+- {component_type: ControlFlowEdge, id: e1, name: e1,
+   from_node: {$component_ref: start}, to_node: {$component_ref: call}}
+- {component_type: ControlFlowEdge, id: e2, name: e2,
+   from_node: {$component_ref: call}, to_node: {$component_ref: end}}
 $referenced_components:
   start: {component_type: StartNode, id: start, name: start, inputs: [{title: word, type: string}]}
   end: {component_type: EndNode, id: end, name: end, inputs: [{title: synonyms, type: array}]}
@@ -56,7 +58,9 @@ $referenced_components:
 """
 
 
-def test_cli_runs_a_config_file_with_a_tools_module(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_runs_a_config_file_with_a_tools_module(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = tmp_path / "synonyms.yaml"
     config.write_text(TOOL_FLOW, encoding="utf-8")
     (tmp_path / "mytools.py").write_text(TOOLS_MODULE, encoding="utf-8")
@@ -70,7 +74,9 @@ def test_cli_runs_a_config_file_with_a_tools_module(tmp_path: Path, capsys: pyte
 
 
 @pytest.mark.skipif(not EXAMPLES.is_dir(), reason="the shared Agent Spec examples are not here")
-def test_cli_runs_a_listed_config_with_a_tools_registry(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_runs_a_listed_config_with_a_tools_registry(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = EXAMPLES / "pyagentspec-tests" / "example_serialized_flow_with_branching_node.yaml"
     shared = tmp_path / "in.json"
     shared.write_text(json.dumps({"Input_1": "yes"}), encoding="utf-8")

@@ -4,7 +4,7 @@ same graph and the same run results."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import yaml
@@ -18,8 +18,8 @@ from rillflow.llm import OpenAICompatibleModel, Reply, ScriptedModel, ToolCall
 
 
 class Decide(Node):
-    inputs = {"question": str}
-    outputs = {"route": str}
+    inputs: ClassVar[dict[str, Any]] = {"question": str}
+    outputs: ClassVar[dict[str, Any]] = {"route": str}
 
     def prep(self, shared: dict[str, Any]) -> str:
         return str(shared["question"])
@@ -30,8 +30,8 @@ class Decide(Node):
 
 
 class Search(Node):
-    inputs = ["question"]
-    outputs = {"context": str}
+    inputs: ClassVar[list[str]] = ["question"]
+    outputs: ClassVar[dict[str, Any]] = {"context": str}
 
     def post(self, shared: dict[str, Any], prep_res: Any, exec_res: Any) -> None:
         shared["context"] = f"found {shared['question']}"
@@ -40,23 +40,23 @@ class Search(Node):
 class Answer(Node):
     """Writes the answer."""
 
-    outputs = {"answer": str}
+    outputs: ClassVar[dict[str, Any]] = {"answer": str}
 
     def post(self, shared: dict[str, Any], prep_res: Any, exec_res: Any) -> None:
         shared["answer"] = f"answer using {shared.get('context', 'nothing')}"
 
 
 class Report(Node):
-    inputs = {"answer": str}
-    outputs = {"report": str}
+    inputs: ClassVar[dict[str, Any]] = {"answer": str}
+    outputs: ClassVar[dict[str, Any]] = {"report": str}
 
     def post(self, shared: dict[str, Any], prep_res: Any, exec_res: Any) -> None:
         shared["report"] = shared["answer"].upper()
 
 
 class Squares(AsyncParallelBatchNode):
-    inputs = {"numbers": list[int]}
-    outputs = {"squares": list[int]}
+    inputs: ClassVar[dict[str, Any]] = {"numbers": list[int]}
+    outputs: ClassVar[dict[str, Any]] = {"squares": list[int]}
 
     async def prep_async(self, shared: dict[str, Any]) -> list[int]:
         return list(shared["numbers"])
@@ -101,8 +101,13 @@ def shape(flow: Any) -> dict[str, Any]:
     for key, node in graph_nodes(flow).items():
         entry = {
             "class": type(node).__name__,
-            "actions": {a: [k for k, n in graph_nodes(flow).items() if n is s] for a, s in node.successors.items()},
-            "settings": {a: getattr(node, a, None) for a in ("max_retries", "wait", "backoff", "max_steps", "max_concurrency")},
+            "actions": {
+                a: [k for k, n in graph_nodes(flow).items() if n is s] for a, s in node.successors.items()
+            },
+            "settings": {
+                a: getattr(node, a, None)
+                for a in ("max_retries", "wait", "backoff", "max_steps", "max_concurrency")
+            },
         }
         if isinstance(node, Flow) and not isinstance(node, Agent):
             entry["inner"] = shape(node)
@@ -141,13 +146,23 @@ def test_exported_components_carry_schemas_and_data_edges() -> None:
     decide = refs["flow/Research/flow/Decide"]
     assert decide["component_type"] == "ToolNode" and decide["tool"]["component_type"] == "ServerTool"
     assert decide["metadata"]["rillflow"] == {
-        "kind": "node", "registry": "Decide", "class": "Decide", "max_retries": 3, "wait": 0.5, "backoff": 2.0,
+        "kind": "node", "registry": "Decide", "class": "Decide",
+        "max_retries": 3, "wait": 0.5, "backoff": 2.0,
     }  # fmt: skip
     assert {"title": "question", "type": "string"} in decide["inputs"]
     branch = refs["flow/Research/flow/Decide/branch"]
-    assert branch["component_type"] == "BranchingNode" and branch["mapping"] == {"search": "search", "answer": "answer"}
-    edges = {(e["source_node"]["$component_ref"].rsplit("/", 1)[-1], e["source_output"],
-              e["destination_node"]["$component_ref"].rsplit("/", 1)[-1]) for e in inner["subflow"]["data_flow_connections"]}  # fmt: skip
+    assert branch["component_type"] == "BranchingNode" and branch["mapping"] == {
+        "search": "search",
+        "answer": "answer",
+    }
+
+    def short(ref: dict[str, str]) -> str:
+        return ref["$component_ref"].rsplit("/", 1)[-1]
+
+    edges = {
+        (short(e["source_node"]), e["source_output"], short(e["destination_node"]))
+        for e in inner["subflow"]["data_flow_connections"]
+    }
     assert ("Search", "context", "Answer") not in edges  # Answer declares no inputs
     assert ("start", "question", "Search") in edges and ("Decide", "action", "branch") in edges
     assert inner["subflow"]["metadata"]["rillflow"]["max_steps"] == 10
@@ -188,15 +203,21 @@ def test_parallel_batch_flow_keeps_its_bound() -> None:
 def scripted_agent_model() -> ScriptedModel:
     return ScriptedModel(
         [
-            Reply("", finish_reason="tool_calls", tool_calls=(ToolCall("c1", "weather", '{"city": "Oslo"}'),)),
+            Reply(
+                "", finish_reason="tool_calls", tool_calls=(ToolCall("c1", "weather", '{"city": "Oslo"}'),)
+            ),
             "It is sunny in Oslo.",
         ]
     )
 
 
 def test_agent_round_trip() -> None:
-    model = OpenAICompatibleModel("llama3", base_url="http://localhost:8000/v1", default_options={"temperature": 0.2})
-    agent = Agent(model, [weather], instructions="Be brief.", max_iterations=3, max_parallel_tools=2, name="Helper")
+    model = OpenAICompatibleModel(
+        "llama3", base_url="http://localhost:8000/v1", default_options={"temperature": 0.2}
+    )
+    agent = Agent(
+        model, [weather], instructions="Be brief.", max_iterations=3, max_parallel_tools=2, name="Helper"
+    )
     data = AgentSpecExporter().to_dict(agent)
     assert data["component_type"] == "Agent" and data["system_prompt"] == "Be brief."
     assert data["llm_config"]["component_type"] == "OpenAiCompatibleConfig"
@@ -208,7 +229,10 @@ def test_agent_round_trip() -> None:
     back = round_trip(agent)
     assert isinstance(back, Agent) and back.name == "Helper"
     assert back.config.max_iterations == 3 and back.config.instructions == "Be brief."
-    assert back.toolbox.tools["weather"].confirm and back.toolbox.tools["weather"].parameters == weather.parameters
+    assert (
+        back.toolbox.tools["weather"].confirm
+        and back.toolbox.tools["weather"].parameters == weather.parameters
+    )
     assert shape(back) == shape(agent)
 
 

@@ -6,7 +6,7 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -21,12 +21,15 @@ outputs: [{title: forecast, type: string}]
 start_node: {$component_ref: start}
 nodes: [{$component_ref: start}, {$component_ref: call}, {$component_ref: end}]
 control_flow_connections:
-- {component_type: ControlFlowEdge, id: e1, name: e1, from_node: {$component_ref: start}, to_node: {$component_ref: call}}
-- {component_type: ControlFlowEdge, id: e2, name: e2, from_node: {$component_ref: call}, to_node: {$component_ref: end}}
+- {component_type: ControlFlowEdge, id: e1, name: e1,
+   from_node: {$component_ref: start}, to_node: {$component_ref: call}}
+- {component_type: ControlFlowEdge, id: e2, name: e2,
+   from_node: {$component_ref: call}, to_node: {$component_ref: end}}
 data_flow_connections:
 - {component_type: DataFlowEdge, id: d1, name: d1, source_node: {$component_ref: start}, source_output: city,
    destination_node: {$component_ref: call}, destination_input: city}
-- {component_type: DataFlowEdge, id: d2, name: d2, source_node: {$component_ref: call}, source_output: forecast,
+- {component_type: DataFlowEdge, id: d2, name: d2, source_node: {$component_ref: call},
+   source_output: forecast,
    destination_node: {$component_ref: end}, destination_input: forecast}
 $referenced_components:
   start: {component_type: StartNode, id: start, name: start, inputs: [{title: city, type: string}],
@@ -55,7 +58,7 @@ agentspec_version: 25.4.1
 
 
 class _Handler(BaseHTTPRequestHandler):
-    requests: list[dict[str, Any]] = []
+    requests: ClassVar[list[dict[str, Any]]] = []
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))

@@ -17,7 +17,9 @@ pytestmark = pytest.mark.skipif(not EXAMPLES.is_dir(), reason="the shared Agent 
 
 
 def load(name: str, model: ScriptedModel, registry: dict[str, Any] | None = None) -> Any:
-    return AgentSpecLoader(stub_registry(name) if registry is None else registry, llm=model).load_yaml(read(name))
+    return AgentSpecLoader(stub_registry(name) if registry is None else registry, llm=model).load_yaml(
+        read(name)
+    )
 
 
 def test_summary_flow_fills_the_template_and_returns_the_output() -> None:
@@ -39,10 +41,14 @@ def test_map_node_runs_the_subflow_per_item_and_collects() -> None:
 
 def test_map_node_with_tools_and_structured_llm_outputs() -> None:
     name = "configs/ext_christmas_greetings_tutorial.yaml"
-    model = ScriptedModel(lambda p: '```json\n{"subject": "Merry", "body": "Hello ' + p[-40:].split('"')[0] + '"}\n```')
+    model = ScriptedModel(
+        lambda p: '```json\n{"subject": "Merry", "body": "Hello ' + p[-40:].split('"')[0] + '"}\n```'
+    )
     registry = {
         "generate_image_tool": recorder("generate_image_tool", "img.png"),
-        "send_email_tool": recorder("send_email_tool", lambda **kw: f"sent {kw['subject']} with {kw['image']}"),
+        "send_email_tool": recorder(
+            "send_email_tool", lambda **kw: f"sent {kw['subject']} with {kw['image']}"
+        ),
     }
     flow = load(name, model, registry)
     people = [{"name": "Ada", "email": "ada@example.com"}, {"name": "Linus", "email": "l@example.com"}]
@@ -90,7 +96,9 @@ def test_structured_generation_loop_takes_the_branch_the_model_decides(verdict: 
     assert shared["code"] == ("def f(): pass" if rounds == 1 else "def g(): pass")
 
 
-@pytest.mark.parametrize(("value", "end"), [("yes", "End Node 1"), ("no", "End Node 3"), ("maybe", "End Node 2")])
+@pytest.mark.parametrize(
+    ("value", "end"), [("yes", "End Node 1"), ("no", "End Node 3"), ("maybe", "End Node 2")]
+)
 def test_branching_node_routes_by_mapping(value: str, end: str) -> None:
     flow = load("pyagentspec-tests/example_serialized_flow_with_branching_node.yaml", ScriptedModel([]))
     visited: list[str] = []

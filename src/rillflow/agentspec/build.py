@@ -61,10 +61,13 @@ class Builder:
         self.models: dict[int, Model] = {}
 
     # --- errors ---------------------------------------------------------------------------------
-    def unsupported(self, component: dict[str, Any], what: str = "component type") -> UnsupportedComponentError:
+    def unsupported(
+        self, component: dict[str, Any], what: str = "component type"
+    ) -> UnsupportedComponentError:
         kind = component.get("component_type")
         return UnsupportedComponentError(
-            f"{self.doc.where(component)}: {what} {kind!r} is not supported by rillflow (supported: {SUPPORTED})"
+            f"{self.doc.where(component)}: {what} {kind!r} is not supported by rillflow "
+            f"(supported: {SUPPORTED})"
         )
 
     def require(self, component: dict[str, Any], field: str) -> Any:
@@ -164,7 +167,9 @@ class Builder:
                 continue
             node = native.build_node(self, nc) if native.is_native(nc) else self.node(nc)
             names[node.name or ""] += 1
-            if isinstance(node, SpecNode) and names[node.name or ""] > 1:  # unique names keep shared keys and event paths apart
+            if (
+                isinstance(node, SpecNode) and names[node.name or ""] > 1
+            ):  # unique names keep shared keys and event paths apart
                 node.name = f"{node.name}#{names[node.name or '']}"
             nodes[id(nc)] = node
         return nodes
@@ -173,7 +178,12 @@ class Builder:
         for i, edge in enumerate(c.get("control_flow_connections") or ()):
             where = f"{self.doc.where(c)}.control_flow_connections[{i}]"
             src, dst = edge.get("from_node"), edge.get("to_node")
-            if not isinstance(src, dict) or id(src) not in nodes or not isinstance(dst, dict) or id(dst) not in nodes:
+            if (
+                not isinstance(src, dict)
+                or id(src) not in nodes
+                or not isinstance(dst, dict)
+                or id(dst) not in nodes
+            ):
                 raise AgentSpecError(f"{where}: the edge connects a node that is not in the flow's nodes")
             action = action_for(edge.get("from_branch")) or "default"
             mapping = src.get("mapping") if src.get("component_type") == "BranchingNode" else None
@@ -193,7 +203,10 @@ def bind_data(c: dict[str, Any], nodes: dict[int, BaseNode]) -> None:
             producers.update(list(node.outputs))
     fan_in = Counter((id(e.get("destination_node")), str(e.get("destination_input"))) for e in edges)
     for edge in edges:
-        src, dst = spec_nodes.get(id(edge.get("source_node"))), spec_nodes.get(id(edge.get("destination_node")))
+        src, dst = (
+            spec_nodes.get(id(edge.get("source_node"))),
+            spec_nodes.get(id(edge.get("destination_node"))),
+        )
         out, inp = str(edge.get("source_output")), str(edge.get("destination_input"))
         if src is None or dst is None:
             continue  # a native rillflow node: it reads and writes shared itself

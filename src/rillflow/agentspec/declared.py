@@ -41,7 +41,7 @@ def to_schema(hint: Any) -> Schema:
 
 def _declared(obj: Any, attr: str) -> dict[str, Schema]:
     value = getattr(obj, attr, None)
-    if value is None or callable(value) and not isinstance(value, Mapping):
+    if value is None or (callable(value) and not isinstance(value, Mapping)):
         return {}
     if isinstance(value, str):
         return {value: {}}
@@ -50,7 +50,9 @@ def _declared(obj: Any, attr: str) -> dict[str, Schema]:
     try:
         return {str(k): {} for k in value}
     except TypeError:
-        raise TypeError(f"{type(obj).__name__}.{attr} must be a dict of name -> type or a list of names") from None
+        raise TypeError(
+            f"{type(obj).__name__}.{attr} must be a dict of name -> type or a list of names"
+        ) from None
 
 
 def reads(node: BaseNode) -> dict[str, Schema]:

@@ -42,11 +42,15 @@ class _FlowExport:
         self.control.append(out)
 
     def data_edge(self, src: str, out_key: str, dst: str, in_key: str) -> None:
-        if out_key not in titles(self.refs[src].get("outputs")) or in_key not in titles(self.refs[dst].get("inputs")):
+        if out_key not in titles(self.refs[src].get("outputs")) or in_key not in titles(
+            self.refs[dst].get("inputs")
+        ):
             return  # an agent's question and state are not Agent Spec properties
         name = f"{out_key}: {src.rsplit('/', 1)[-1]}->{dst.rsplit('/', 1)[-1]}"
         edge = base("DataFlowEdge", f"{src}.{out_key}->{dst}.{in_key}", name)
-        edge.update(source_node=ref(src), source_output=out_key, destination_node=ref(dst), destination_input=in_key)
+        edge.update(
+            source_node=ref(src), source_output=out_key, destination_node=ref(dst), destination_input=in_key
+        )
         self.data.append(edge)
 
     def build(self) -> Schema:
@@ -104,7 +108,9 @@ class _FlowExport:
         elif isinstance(node, BatchFlow):
             self.refs[node_id] = map_flow_node(self.state, node, node_id, key)
         else:
-            self.refs[node_id] = python_node(self.state, node, node_id, key, branching=set(targets) != {"default"})
+            self.refs[node_id] = python_node(
+                self.state, node, node_id, key, branching=set(targets) != {"default"}
+            )
         if set(targets) == {"default"} or isinstance(node, Agent | BatchFlow):
             # An AgentNode or MapNode has the one branch "next": its other actions live in the metadata.
             self.edge(node_id, targets["default"], None)
@@ -179,17 +185,35 @@ def map_python_node(node: BaseNode, node_id: str, key: str, meta: Schema, name: 
     tool = base("ServerTool", f"{sub}/tool", name, desc=_doc(node))
     tool.update(inputs=[item], outputs=[result])
     refs = {
-        f"{sub}/start": {**base("StartNode", f"{sub}/start", "start"), "inputs": [item], "outputs": [item],
-                         "branches": [NEXT]},
-        f"{sub}/exec": {**base("ToolNode", f"{sub}/exec", f"{key} exec"), "inputs": [item], "outputs": [result],
-                        "branches": [NEXT], "tool": tool},
-        f"{sub}/end": {**base("EndNode", f"{sub}/end", "end"), "inputs": [result], "outputs": [result],
-                       "branches": [], "branch_name": NEXT},
+        f"{sub}/start": {
+            **base("StartNode", f"{sub}/start", "start"),
+            "inputs": [item],
+            "outputs": [item],
+            "branches": [NEXT],
+        },
+        f"{sub}/exec": {
+            **base("ToolNode", f"{sub}/exec", f"{key} exec"),
+            "inputs": [item],
+            "outputs": [result],
+            "branches": [NEXT],
+            "tool": tool,
+        },
+        f"{sub}/end": {
+            **base("EndNode", f"{sub}/end", "end"),
+            "inputs": [result],
+            "outputs": [result],
+            "branches": [],
+            "branch_name": NEXT,
+        },
     }
     subflow = base("Flow", sub, f"{key} per item")
     subflow.update(
-        inputs=[item], outputs=[result], start_node=ref(f"{sub}/start"), nodes=[ref(i) for i in refs],
-        control_flow_connections=[], data_flow_connections=[],
+        inputs=[item],
+        outputs=[result],
+        start_node=ref(f"{sub}/start"),
+        nodes=[ref(i) for i in refs],
+        control_flow_connections=[],
+        data_flow_connections=[],
     )
     flow_edges = _FlowEdges(sub)
     flow_edges.add(f"{sub}/start", f"{sub}/exec", f"{sub}/end")
@@ -213,16 +237,22 @@ class _FlowEdges:
 
     def add(self, start: str, middle: str, end: str) -> None:
         for src, dst in ((start, middle), (middle, end)):
-            edge = base("ControlFlowEdge", f"{src}->{dst}", f"{src.rsplit('/', 1)[-1]}->{dst.rsplit('/', 1)[-1]}")
+            edge = base(
+                "ControlFlowEdge", f"{src}->{dst}", f"{src.rsplit('/', 1)[-1]}->{dst.rsplit('/', 1)[-1]}"
+            )
             edge.update(from_node=ref(src), from_branch=None, to_node=ref(dst))
             self.control.append(edge)
         for src, out, dst, inp in ((start, "item", middle, "item"), (middle, "result", end, "result")):
             edge = base("DataFlowEdge", f"{src}.{out}->{dst}", f"{out}")
-            edge.update(source_node=ref(src), source_output=out, destination_node=ref(dst), destination_input=inp)
+            edge.update(
+                source_node=ref(src), source_output=out, destination_node=ref(dst), destination_input=inp
+            )
             self.data.append(edge)
 
 
-def nested_flow_node(state: ExportState, flow: Flow, node_id: str, key: str, exits: tuple[str, ...]) -> Schema:
+def nested_flow_node(
+    state: ExportState, flow: Flow, node_id: str, key: str, exits: tuple[str, ...]
+) -> Schema:
     sub = flow_component(state, flow, f"{node_id}/flow", exits)
     out = base("FlowNode", node_id, key, {"kind": "subflow"})
     out.update(inputs=sub["inputs"], outputs=sub["outputs"], branches=[NEXT, *exits], subflow=sub)
@@ -235,7 +265,11 @@ def map_flow_node(state: ExportState, flow: BatchFlow, node_id: str, key: str) -
     out = base(kind, node_id, key, {"kind": "subflow", "registry": state.register(key, flow)})
     out.update(
         inputs=[
-            {"title": f"iterated_{p['title']}", "anyOf": [dict(p), {"type": "array", "items": dict(p)}], "default": []}
+            {
+                "title": f"iterated_{p['title']}",
+                "anyOf": [dict(p), {"type": "array", "items": dict(p)}],
+                "default": [],
+            }
             for p in sub["inputs"]
         ],
         outputs=[{"title": f"collected_{p['title']}", "type": "array", "items": {}} for p in sub["outputs"]],

@@ -39,7 +39,9 @@ def component_id(path: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.#/-]", "_", path)
 
 
-def base(kind: str, path: str, name: str, meta: dict[str, Any] | None = None, desc: str | None = None) -> Schema:
+def base(
+    kind: str, path: str, name: str, meta: dict[str, Any] | None = None, desc: str | None = None
+) -> Schema:
     metadata = {"rillflow": meta} if meta else {}
     return {
         "component_type": kind,
@@ -60,7 +62,14 @@ def policy(node: BaseNode) -> dict[str, Any]:
     if node.name is not None:
         found["name"] = node.name
     if isinstance(node, Node):
-        defaults = {"max_retries": 1, "wait": 0, "backoff": 1.0, "max_wait": None, "jitter": 0.0, "timeout": None}
+        defaults = {
+            "max_retries": 1,
+            "wait": 0,
+            "backoff": 1.0,
+            "max_wait": None,
+            "jitter": 0.0,
+            "timeout": None,
+        }
         for attr in RETRY_FIELDS:
             value = getattr(node, attr, defaults[attr])
             if value != defaults[attr]:

@@ -20,8 +20,8 @@ from ..agents.agent import Agent
 from .declared import reads, writes
 from .document import VERSION
 from .errors import AgentSpecError
-from .export_parts import ExportState, agent_component
 from .export_flow import flow_component
+from .export_parts import ExportState, agent_component
 
 DEFAULT_VERSION = "25.4.2"  # the oldest with requires_confirmation and ParallelMapNode
 
@@ -44,6 +44,7 @@ class AgentSpecExporter:
             import yaml
         except ImportError as exc:
             raise ImportError("writing YAML configs needs PyYAML: pip install 'rillflow[agentspec]'") from exc
+
         class _NoAliases(yaml.SafeDumper):
             def ignore_aliases(self, data: Any) -> bool:  # a config is read by people: no &id001 anchors
                 return True
@@ -62,7 +63,8 @@ class AgentSpecExporter:
         if isinstance(obj, Flow):
             return flow_component(state, obj, "flow", ()), state
         raise AgentSpecError(
-            f"cannot export {type(obj).__name__}: export a Flow or an Agent (wrap a single node in Flow(node))"
+            f"cannot export {type(obj).__name__}: export a Flow or an Agent "
+            "(wrap a single node in Flow(node))"
         )
 
 

@@ -61,11 +61,16 @@ def build_model(config: dict[str, Any], where: str) -> Model:
 def export_model(model: Model) -> dict[str, Any]:
     """The LLM config fields for ``model`` (without id/name bookkeeping)."""
     options = dict(model.default_options)
-    params = {k: options[k] for k in ("temperature", "max_tokens") if k in options}  # type: ignore[literal-required]
+    params = {k: options[k] for k in ("temperature", "max_tokens") if k in options}
     common: dict[str, Any] = {"model_id": model.name, "default_generation_parameters": params or None}
     if isinstance(model, LocalModel):
         meta = {"rillflow": {"model": "local"}}
-        return {"component_type": "OpenAiCompatibleConfig", "url": "http://127.0.0.1", **common, "metadata": meta}
+        return {
+            "component_type": "OpenAiCompatibleConfig",
+            "url": "http://127.0.0.1",
+            **common,
+            "metadata": meta,
+        }
     if isinstance(model, OpenAICompatibleModel):
         if model.base_url is None:
             return {"component_type": "OpenAiConfig", **common, "metadata": {}}

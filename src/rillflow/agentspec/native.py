@@ -67,7 +67,9 @@ def from_registry(builder: Builder, component: dict[str, Any]) -> BaseNode:
     if isinstance(entry, type) and issubclass(entry, BaseNode):
         entry = entry()
     if not isinstance(entry, BaseNode):
-        raise AgentSpecError(f"{builder.doc.where(component)}: registry entry {name!r} is not a rillflow node")
+        raise AgentSpecError(
+            f"{builder.doc.where(component)}: registry entry {name!r} is not a rillflow node"
+        )
     node = copy.copy(entry)
     node.successors = {}
     node.params = {}

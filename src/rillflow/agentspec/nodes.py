@@ -1,4 +1,4 @@
-"""Runtime nodes for Agent Spec components. Each reads its inputs from ``shared`` and writes its outputs there.
+"""Runtime nodes for Agent Spec components: each reads its inputs from ``shared``, writes its outputs there.
 
 Inside one flow, ``shared`` is the flow's variables: a node's input reads the key its data-flow edge names
 (``sources``; by default the input's own title), and its outputs are written under ``targets`` (by default
@@ -153,7 +153,7 @@ def split_result(result: Any, outputs: dict[str, Property]) -> dict[str, Any]:
     if not outputs:
         return {}
     if len(outputs) == 1:
-        (title, prop), = outputs.items()
+        ((title, prop),) = outputs.items()
         if isinstance(result, dict) and title in result and prop.get("type") != "object":
             return {title: result[title]}
         return {title: coerce(result, prop)}

@@ -7,8 +7,8 @@ import asyncio
 import json
 import urllib.parse
 import urllib.request
-from dataclasses import replace
 from collections.abc import Callable, Collection, Mapping
+from dataclasses import replace
 from typing import Any
 
 from .._node import BaseNode
@@ -44,10 +44,14 @@ def server_tool(component: dict[str, Any], registry: Mapping[str, Any], where: s
         )
     entry = registry[name]
     if isinstance(entry, BaseNode) or (isinstance(entry, type) and issubclass(entry, BaseNode)):
-        raise UnsupportedComponentError(f"{where}: {name!r} is a rillflow node; use it in a ToolNode, not as a tool")
+        raise UnsupportedComponentError(
+            f"{where}: {name!r} is a rillflow node; use it in a ToolNode, not as a tool"
+        )
     if isinstance(entry, Tool):  # a rillflow tool keeps its own schema, converters and timeout
         description = str(component.get("description") or entry.description)
-        return replace(entry, name=name, description=description, confirm=bool(component.get("requires_confirmation")))
+        return replace(
+            entry, name=name, description=description, confirm=bool(component.get("requires_confirmation"))
+        )
     return spec_tool(entry, component)
 
 
