@@ -5,6 +5,7 @@ conversation), and its outputs are copied back, like a function call."""
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import replace
 from typing import Any
 
@@ -213,8 +214,6 @@ def answer_outputs(answer: Any, outputs: dict[str, Property]) -> dict[str, Any]:
         return {}
     if len(outputs) == 1 and next(iter(outputs.values())).get("type", "string") == "string":
         return {next(iter(outputs)): answer}
-    import json
-
     try:
         data = json.loads(str(answer))
     except json.JSONDecodeError:
