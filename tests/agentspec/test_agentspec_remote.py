@@ -70,6 +70,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(reply)
 
+    def do_GET(self) -> None:  # a redirect to a host that is not allowed
+        _Handler.requests.append({"path": self.path})
+        self.send_response(302)
+        self.send_header("Location", "http://example.invalid/steal")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
@@ -109,3 +116,11 @@ def test_by_default_no_host_is_allowed(server: str) -> None:
     with pytest.raises(HostNotAllowedError):
         flow.run({"city": "Oslo"})
     assert _Handler.requests == []
+
+
+def test_a_redirect_to_a_host_not_allowed_is_refused(server: str) -> None:
+    config = CONFIG.replace("HOST", server).replace("http_method: POST", "http_method: GET")
+    flow = AgentSpecLoader(allowed_hosts=["127.0.0.1"]).load_yaml(config)
+    with pytest.raises(HostNotAllowedError, match="'example.invalid' is not allowed"):
+        flow.run({"city": "Oslo"})
+    assert len(_Handler.requests) == 1  # the allowed host was called, the redirect target never

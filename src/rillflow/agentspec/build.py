@@ -34,7 +34,7 @@ from .nodes import (
     ToolNode,
     action_for,
 )
-from .properties import titles
+from .properties import by_title
 from .tools import SUPPORTED_TOOLS, client_tool, remote_tool, server_tool
 
 if TYPE_CHECKING:
@@ -114,8 +114,8 @@ class Builder:
         options = native.agent_options(c)
         model = self.model(self.require(c, "llm_config"))
         agent = Agent(model, tools, instructions=str(c.get("system_prompt") or ""), **options)
-        agent.spec_inputs = titles(c.get("inputs"))  # type: ignore[attr-defined]
-        return render_instructions(agent)
+        defaults = {t: p["default"] for t, p in by_title(c.get("inputs")).items() if "default" in p}
+        return render_instructions(agent, defaults)
 
     # --- nodes ----------------------------------------------------------------------------------
     def node(self, c: dict[str, Any]) -> BaseNode:

@@ -164,17 +164,24 @@ class CatchExceptionNode(FlowNode):
 class _RenderingStart(_Start):
     """The agent's first node, filling ``{{name}}`` placeholders of the instructions from ``shared``."""
 
+    defaults: dict[str, Any]
+
     async def post_async(self, shared: dict[str, Any], prep_res: Any, exec_res: Any) -> str:
         names = variables(self.config.instructions)
-        values = {n: self.params.get(n, shared.get(n)) for n in names if n in self.params or n in shared}
+        values = {n: self.defaults[n] for n in names if n in self.defaults}
+        values.update(
+            {n: self.params.get(n, shared.get(n)) for n in names if n in self.params or n in shared}
+        )
         self.config = replace(self.config, instructions=render(self.config.instructions, values))
         return await super().post_async(shared, prep_res, exec_res)
 
 
-def render_instructions(agent: Agent) -> Agent:
-    """Make ``agent`` fill template placeholders in its instructions from the run's inputs."""
+def render_instructions(agent: Agent, defaults: dict[str, Any]) -> Agent:
+    """Make ``agent`` fill template placeholders in its instructions from the run's inputs (``shared``,
+    params), else from the agent's input ``defaults``."""
     if variables(agent.config.instructions):
         start = _RenderingStart(agent.config, "Start")
+        start.defaults = defaults
         start.successors = agent.start_node.successors if agent.start_node else {}
         agent.start_node = start
     return agent

@@ -1,0 +1,73 @@
+"""Agents loaded from the example configs, run with a scripted model: tools, pauses and prompts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from agentspec_helpers import EXAMPLES, read, recorder, stub_registry
+
+from rillflow.agents import Agent
+from rillflow.agentspec import AgentSpecLoader
+from rillflow.durable import MemoryCheckpointer
+from rillflow.llm import Reply, ScriptedModel, ToolCall
+
+pytestmark = pytest.mark.skipif(not EXAMPLES.is_dir(), reason="the shared Agent Spec examples are not here")
+
+
+def calls(*pairs: tuple[str, str]) -> Reply:
+    return Reply(
+        "",
+        finish_reason="tool_calls",
+        tool_calls=tuple(ToolCall(f"c{i}", n, a) for i, (n, a) in enumerate(pairs)),
+    )
+
+
+def test_agent_calls_its_server_tools_and_answers() -> None:
+    name = "configs/howto_agents.yaml"
+    registry = {
+        "get_synonyms": recorder("get_synonyms", ["glad", "joyful"]),
+        "pretty_formatting": recorder("pretty_formatting", "GLAD, JOYFUL"),
+    }
+    model = ScriptedModel([calls(("get_synonyms", '{"word": "happy"}')), "glad, joyful"])
+    agent = AgentSpecLoader(registry, llm=model).load_yaml(read(name))
+    assert isinstance(agent, Agent)
+    shared: dict[str, Any] = {"question": "Synonyms of happy?"}
+    agent.run(shared)
+    assert shared["agent"]["answer"] == "glad, joyful"
+    assert registry["get_synonyms"].calls == [{"word": "happy"}]  # type: ignore[attr-defined]
+    assert model.calls[0].options["tools"][0]["function"]["name"] == "get_synonyms"
+
+
+def test_system_prompt_placeholders_come_from_shared_or_input_defaults() -> None:
+    name = "configs/howto_agent_with_remote_tools.yaml"
+    model = ScriptedModel(["hello", "hello"])
+    agent = AgentSpecLoader(llm=model).load_yaml(read(name))
+    agent.run({"question": "hi", "workflow_title": "Onboarding"})
+    system = model.calls[0].messages[0]["content"]
+    assert "Your official title is: Benefits Assistant Agent." in system  # the input's default
+    assert "within the company" in system and "{{workflow_title}}" not in system
+    assert "the workflow Onboarding" in system
+
+
+def test_client_tool_pauses_the_agent_and_the_answer_is_the_tool_result() -> None:
+    name = "pyagentspec-tests/example_serialized_agent_with_tools.yaml"
+    model = ScriptedModel([calls(("get_weather", '{"city_name": "Bern"}')), "A joke about Bern's weather."])
+    agent = AgentSpecLoader(stub_registry(name), llm=model).load_yaml(read(name))
+    store = MemoryCheckpointer()
+    paused = agent.run({"question": "Weather?"}, run_id="c", checkpointer=store)
+    assert paused.payload == {"kind": "client_tool", "tool": "get_weather", "inputs": {"city_name": "Bern"}}
+    done = agent.resume("c", "rainy", checkpointer=store)
+    (step,) = done.shared["agent"]["steps"]
+    assert step["tool"] == "get_weather" and step["output"] == "rainy" and step["ok"]
+    assert done.shared["agent"]["answer"] == "A joke about Bern's weather."
+
+
+def test_remote_tool_to_a_host_not_allowed_is_an_error_the_model_sees() -> None:
+    name = "pyagentspec-tests/example_serialized_agent_with_tools.yaml"
+    model = ScriptedModel([calls(("subscribe_to_city_newsletter", '{"city_name": "Bern"}')), "ok"])
+    agent = AgentSpecLoader(stub_registry(name), llm=model).load_yaml(read(name))
+    shared: dict[str, Any] = {"question": "Subscribe me"}
+    agent.run(shared)
+    (step,) = shared["agent"]["steps"]
+    assert not step["ok"] and "is not allowed" in step["output"]
