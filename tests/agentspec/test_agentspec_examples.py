@@ -4,11 +4,25 @@ type and where it is. The deliberately invalid ones are refused with a clear err
 from __future__ import annotations
 
 import pytest
-from agentspec_helpers import EXAMPLES, invalid_configs, listed_configs, read, stub_registry
+from agentspec_helpers import (
+    EXAMPLES,
+    invalid_configs,
+    listed_configs,
+    read,
+    stub_registry,
+    validate_with_pyagentspec,
+)
 
 from rillflow import BaseNode
 from rillflow.agents import Agent
-from rillflow.agentspec import AgentSpecError, AgentSpecLoader, SpecFlow, UnsupportedComponentError
+from rillflow.agentspec import (
+    AgentSpecError,
+    AgentSpecExporter,
+    AgentSpecLoader,
+    SpecFlow,
+    UnsupportedComponentError,
+)
+from rillflow.hooks import graph_nodes
 from rillflow.llm import ScriptedModel
 
 pytestmark = pytest.mark.skipif(not EXAMPLES.is_dir(), reason="the shared Agent Spec examples are not here")
@@ -103,3 +117,23 @@ def test_loading_needs_no_server_and_builds_models_from_configs() -> None:
     model = agent.config.model
     assert type(model).__name__ == "OpenAICompatibleModel"
     assert model.base_url is not None and model.base_url.endswith("/v1")
+
+
+def loaded_flows() -> list[str]:
+    if not EXAMPLES.is_dir():
+        return []
+    return [n for n in listed_configs() if n not in UNSUPPORTED and "component_type: Flow\n" in read(n)]
+
+
+@pytest.mark.parametrize("name", loaded_flows())
+def test_a_loaded_flow_exports_back_to_a_config_pyagentspec_reads(name: str) -> None:
+    loader = AgentSpecLoader(stub_registry(name), llm=ScriptedModel(["ok"]))
+    loaded = loader.load_yaml(read(name))
+    if not isinstance(loaded, SpecFlow):
+        pytest.skip("not a flow at the top")
+    text = AgentSpecExporter().to_yaml(loaded)
+    validate_with_pyagentspec(text)
+    again = loader.load_yaml(text)
+    assert [type(n).__name__ for n in graph_nodes(again).values()] == [
+        type(n).__name__ for n in graph_nodes(loaded).values()
+    ]

@@ -21,6 +21,9 @@ from .declared import reads, writes
 from .document import VERSION
 from .errors import AgentSpecError
 from .export_flow import flow_component
+from .nested import SpecFlow
+from .nodes import SpecNode
+from .relink import relink
 from .export_parts import ExportState, agent_component
 
 DEFAULT_VERSION = "25.4.2"  # the oldest with requires_confirmation and ParallelMapNode
@@ -34,7 +37,8 @@ class AgentSpecExporter:
 
     def to_dict(self, obj: BaseNode) -> dict[str, Any]:
         """The config as plain data (what ``to_json``/``to_yaml`` write)."""
-        return {**self._export(obj)[0], VERSION: self.version}
+        version = getattr(obj, "agentspec_version", None) or self.version  # a loaded config keeps its own
+        return {**self._export(obj)[0], VERSION: version}
 
     def to_json(self, obj: BaseNode, *, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(obj), indent=indent, ensure_ascii=False)
@@ -58,6 +62,8 @@ class AgentSpecExporter:
 
     def _export(self, obj: BaseNode) -> tuple[dict[str, Any], ExportState]:
         state = ExportState()
+        if isinstance(obj, SpecFlow | SpecNode):  # loaded from a config: written back as it was read
+            return relink(obj.component), state
         if isinstance(obj, Agent):
             return agent_component(state, obj, "agent"), state
         if isinstance(obj, Flow):

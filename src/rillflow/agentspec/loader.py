@@ -12,6 +12,8 @@ from typing import Any
 from ..llm.base import Model
 from .build import Builder
 from .document import parse_text, read_document
+from .nested import SpecFlow
+from .nodes import SpecNode
 
 
 class AgentSpecLoader:
@@ -47,4 +49,7 @@ class AgentSpecLoader:
     def load_dict(self, data: Any) -> Any:
         """The flow, agent or node that the parsed config describes."""
         document = read_document(data)
-        return Builder(document, self).component(document.root)
+        loaded = Builder(document, self).component(document.root)
+        if isinstance(loaded, SpecFlow | SpecNode) and document.version:
+            loaded.agentspec_version = document.version  # written back by AgentSpecExporter
+        return loaded

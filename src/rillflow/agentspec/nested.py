@@ -20,6 +20,8 @@ class SpecFlow(AsyncFlow):
     """A flow loaded from an Agent Spec ``Flow``: inputs are read from ``shared`` by title, outputs are
     written there by the EndNode that ends the run, and the run returns that EndNode's branch."""
 
+    agentspec_version: str | None = None
+
     def __init__(self, component: dict[str, Any], *, name: str | None = None) -> None:
         super().__init__(name=name or str(component.get("name") or "Flow"))
         self.component = component

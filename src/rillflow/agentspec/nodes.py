@@ -31,6 +31,7 @@ class SpecNode(AsyncNode):
     """A node built from an Agent Spec component; ``inputs``/``outputs`` are its declared properties."""
 
     component_type = "Node"
+    agentspec_version: str | None = None
 
     def __init__(self, component: dict[str, Any], *, name: str | None = None) -> None:
         super().__init__(name=name or str(component.get("name") or component.get("id") or "node"))
