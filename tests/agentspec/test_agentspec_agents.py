@@ -71,3 +71,36 @@ def test_remote_tool_to_a_host_not_allowed_is_an_error_the_model_sees() -> None:
     agent.run(shared)
     (step,) = shared["agent"]["steps"]
     assert not step["ok"] and "is not allowed" in step["output"]
+
+
+def test_manager_gives_tasks_to_its_workers_as_tools() -> None:
+    name = "configs/howto_managerworkers.yaml"
+    model = ScriptedModel(
+        [
+            calls(("RefundSpecialist", '{"task": "Refund order 7 for customer 42"}')),
+            "Refund of order 7 approved.",  # the worker's answer
+            "Your refund for order 7 is approved.",
+        ]
+    )
+    manager = AgentSpecLoader(stub_registry(name), llm=model).load_yaml(read(name))
+    assert isinstance(manager, Agent) and {"RefundSpecialist", "SatisfactionSurveyor"} <= set(
+        manager.toolbox.tools
+    )
+    shared: dict[str, Any] = {"question": "I want a refund for order 7", "customer_id": "42"}
+    manager.run(shared)
+    (step,) = shared["agent"]["steps"]
+    assert step["tool"] == "RefundSpecialist" and step["output"] == "Refund of order 7 approved."
+    assert shared["agent"]["answer"] == "Your refund for order 7 is approved."
+    assert model.calls[1].messages[-1] == {"role": "user", "content": "Refund order 7 for customer 42"}
+    assert (
+        "42" in model.calls[0].messages[0]["content"]
+        or "{{customer_id}}" not in model.calls[0].messages[0]["content"]
+    )
+
+
+def test_specialized_agent_adds_instructions_and_tools() -> None:
+    name = "pyagentspec-tests/example_serialized_specialized_agent.yaml"
+    agent = AgentSpecLoader(stub_registry(name), llm=ScriptedModel(["meow"])).load_yaml(read(name))
+    assert agent.name == "Funny cat agent"
+    assert agent.config.instructions.endswith("Only ever tell jokes about cats. You are all about cats")
+    assert set(agent.toolbox.tools) == {"get_weather", "get_city_history_info", "subscribe_to_cat_newsletter"}

@@ -31,7 +31,6 @@ pytestmark = pytest.mark.skipif(not EXAMPLES.is_dir(), reason="the shared Agent 
 UNSUPPORTED = {
     "configs/ext_code_assistant_tutorial.yaml": "MCPToolBox",
     "configs/ext_tutorial_cybersecurity_flow.yaml": "MCPTool",
-    "configs/howto_managerworkers.yaml": "ManagerWorkers",
     "configs/howto_mcp_agent.yaml": "MCPToolBox",
     "configs/howto_mcp_flow.yaml": "MCPTool",
     "configs/howto_ociagent.yaml": "OciAgent",
@@ -40,8 +39,6 @@ UNSUPPORTED = {
     "pyagentspec-tests/example_serialized_agent_with_tools_and_builtin_tools.yaml": "BuiltinTool",
     "pyagentspec-tests/example_serialized_agent_with_tools_and_toolboxes_25_4_2.yaml": "MCPToolBox",
     "pyagentspec-tests/example_serialized_agent_with_tools_and_toolboxes_26_1_2.yaml": "MCPToolBox",
-    "pyagentspec-tests/example_serialized_managerworkers.yaml": "ManagerWorkers",
-    "pyagentspec-tests/example_serialized_specialized_agent.yaml": "SpecializedAgent",
     "pyagentspec-tests/example_serialized_swarm.yaml": "Swarm",
     "pyagentspec-tests/example_tools_with_confirmation_25_4_2.yaml": "MCPTool",
     "pyagentspec-tests/ociagent.yaml": "OciAgent",

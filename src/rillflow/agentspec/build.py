@@ -13,6 +13,7 @@ from . import native
 from .document import Document
 from .errors import AgentSpecError, UnsupportedComponentError
 from .llms import build_model, is_llm_config
+from .multi import manager_workers, specialized_agent
 from .nested import (
     AgentNode,
     CatchExceptionNode,
@@ -47,8 +48,10 @@ SIMPLE_NODES: dict[str, type[SpecNode]] = {
     "InputMessageNode": InputMessageNode,
     "OutputMessageNode": OutputMessageNode,
 }
+AGENT_TYPES = ("Agent", "SpecializedAgent", "ManagerWorkers")
 SUPPORTED = (
-    "Flow, Agent, StartNode, EndNode, LlmNode, ToolNode, AgentNode, FlowNode, BranchingNode, MapNode, "
+    "Flow, Agent, SpecializedAgent, ManagerWorkers, StartNode, EndNode, LlmNode, ToolNode, AgentNode, "
+    "FlowNode, BranchingNode, MapNode, "
     "ParallelMapNode, ParallelFlowNode, CatchExceptionNode, InputMessageNode, OutputMessageNode, "
     "ServerTool, ClientTool, RemoteTool, VllmConfig, OllamaConfig, OpenAiCompatibleConfig, OpenAiConfig"
 )
@@ -82,7 +85,7 @@ class Builder:
         kind = c.get("component_type")
         if kind == "Flow":
             return self.flow(c)
-        if kind == "Agent":
+        if kind in AGENT_TYPES:
             return self.agent(c)
         if kind in SUPPORTED_TOOLS:
             return self.tool(c)
@@ -108,6 +111,13 @@ class Builder:
         raise self.unsupported(c, "tool type")
 
     def agent(self, c: dict[str, Any]) -> Agent:
+        kind = c.get("component_type")
+        if kind == "SpecializedAgent":
+            return specialized_agent(self, c)
+        if kind == "ManagerWorkers":
+            return manager_workers(self, c)
+        if kind != "Agent":
+            raise self.unsupported(c, "agent type")
         if c.get("toolboxes"):
             raise self.unsupported(c["toolboxes"][0], "toolbox type")
         tools = [self.tool(t) for t in c.get("tools") or ()]

@@ -21,10 +21,10 @@ from .declared import reads, writes
 from .document import VERSION
 from .errors import AgentSpecError
 from .export_flow import flow_component
+from .export_parts import ExportState, agent_component
 from .nested import SpecFlow
 from .nodes import SpecNode
 from .relink import relink
-from .export_parts import ExportState, agent_component
 
 DEFAULT_VERSION = "25.4.2"  # the oldest with requires_confirmation and ParallelMapNode
 
