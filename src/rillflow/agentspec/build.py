@@ -67,9 +67,10 @@ class Builder:
     def unsupported(
         self, component: dict[str, Any], what: str = "component type"
     ) -> UnsupportedComponentError:
-        kind = component.get("component_type")
+        kind, name = component.get("component_type"), component.get("name")
+        named = f" (named {name!r})" if name else ""
         return UnsupportedComponentError(
-            f"{self.doc.where(component)}: {what} {kind!r} is not supported by rillflow "
+            f"{self.doc.where(component)}: {what} {kind!r}{named} is not supported by rillflow "
             f"(supported: {SUPPORTED})"
         )
 
