@@ -5,9 +5,18 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import pytest
+from agentspec_helpers import EXAMPLES, read, recorder
 
 from rillflow import AsyncFlow, Flow, Node
-from rillflow.agentspec import IOContract, MissingInputError, OutputContractError, reads, writes
+from rillflow.agentspec import (
+    AgentSpecLoader,
+    IOContract,
+    MissingInputError,
+    OutputContractError,
+    reads,
+    writes,
+)
+from rillflow.llm import ScriptedModel
 
 
 class Double(Node):
@@ -80,3 +89,17 @@ def test_without_the_hook_nothing_is_checked() -> None:
     shared = {"n": 1}
     Flow(Wrong()).run(shared)
     assert shared["text"] == 1
+
+
+@pytest.mark.skipif(not EXAMPLES.is_dir(), reason="the shared Agent Spec examples are not here")
+def test_loaded_flows_are_checked_against_their_properties_nested_flows_included() -> None:
+    flow = AgentSpecLoader(llm=ScriptedModel(lambda p: "short")).load_yaml(read("configs/howto_mapnode.yaml"))
+    shared: dict[str, Any] = {"articles": ["a", "b"]}
+    flow.run(shared, hooks=[IOContract()])
+    assert shared["summaries"] == ["short", "short"]
+    name = "configs/ext_christmas_greetings_tutorial.yaml"
+    registry = {"generate_image_tool": recorder("g", "img"), "send_email_tool": recorder("s", 202)}
+    model = ScriptedModel(lambda p: '{"subject": "Hi", "body": "Merry"}')
+    flow = AgentSpecLoader(registry, llm=model).load_yaml(read(name))
+    with pytest.raises(OutputContractError, match="send_email_node wrote output 'result' of the wrong type"):
+        flow.run({"iterated_email_data": [{"name": "Ada"}]}, hooks=[IOContract()])

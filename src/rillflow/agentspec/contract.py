@@ -14,6 +14,7 @@ from .._node import BaseNode, label
 from ..hooks import Path, RunHooks
 from .declared import reads, writes
 from .errors import MissingInputError, OutputContractError
+from .nested import CURRENT_STORE
 from .properties import type_problem
 
 _MISSING = object()
@@ -30,8 +31,13 @@ class IOContract(RunHooks):
         if self.shared is None:
             self.shared = shared  # the top run's store; nested flows share it
 
+    def store(self) -> Any:
+        """The ``shared`` the node sees: a nested Agent Spec flow runs on its own."""
+        nested = CURRENT_STORE.get()
+        return self.shared if nested is None else nested
+
     def on_node_start(self, node: BaseNode, path: Path) -> None:
-        shared = self.shared
+        shared = self.store()
         if not isinstance(shared, dict):
             return
         for key, schema in reads(node).items():
@@ -48,10 +54,11 @@ class IOContract(RunHooks):
         self, node: BaseNode, path: Path, action: Any, error: BaseException | None, duration: float
     ) -> None:
         before = self.before.pop((path, id(node)), None)
-        if error is not None or before is None or not isinstance(self.shared, dict):
+        shared = self.store()
+        if error is not None or before is None or not isinstance(shared, dict):
             return
         for key, schema in writes(node).items():
-            value = self.shared.get(key, _MISSING)
+            value = shared.get(key, _MISSING)
             if value is _MISSING:
                 raise OutputContractError(f"{label(node)} declares output {key!r} but did not write it")
             problem = type_problem(value, schema)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from contextvars import ContextVar
 from dataclasses import replace
 from typing import Any
 
@@ -14,6 +15,9 @@ from ..agents.agent import Agent, _Start
 from .nodes import CONVERSATION, SpecNode
 from .properties import Property, by_title
 from .templates import render, variables
+
+CURRENT_STORE: ContextVar[dict[str, Any] | None] = ContextVar("rillflow_agentspec_store", default=None)
+"""The ``shared`` of the nested flow being run (IOContract checks nodes against it)."""
 
 
 class SpecFlow(AsyncFlow):
@@ -34,7 +38,11 @@ async def run_child(flow: Any, values: dict[str, Any], shared: dict[str, Any]) -
     child = dict(values)
     if CONVERSATION in shared:
         child[CONVERSATION] = shared[CONVERSATION]
-    action = await flow.run_async(child)
+    token = CURRENT_STORE.set(child)
+    try:
+        action = await flow.run_async(child)
+    finally:
+        CURRENT_STORE.reset(token)
     return action, child
 
 
