@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import yaml
 from agentspec_helpers import EXAMPLES, read, recorder, stub_registry
 
 from rillflow.agents import Agent
@@ -101,3 +102,35 @@ def test_specialized_agent_adds_instructions_and_tools() -> None:
     assert agent.name == "Funny cat agent"
     assert agent.config.instructions.endswith("Only ever tell jokes about cats. You are all about cats")
     assert set(agent.toolbox.tools) == {"get_weather", "get_city_history_info", "subscribe_to_cat_newsletter"}
+
+
+def test_a_client_tool_of_an_agent_node_pauses_the_flow_and_the_resume_continues_the_agent() -> None:
+    data = yaml.safe_load(read("pyagentspec-tests/example_serialized_flow_executing_agent.yaml"))
+    agent_node = next(
+        c for c in data["$referenced_components"].values() if c["component_type"] == "AgentNode"
+    )
+    agent_node["agent"]["tools"] = [
+        {
+            "component_type": "ClientTool",
+            "id": "ask",
+            "name": "ask_user",
+            "inputs": [{"title": "question", "type": "string"}],
+            "outputs": [{"title": "reply", "type": "string"}],
+        }
+    ]
+    model = ScriptedModel(
+        [calls(("ask_user", '{"question": "Which plan?"}')), "Plan B it is.", "plan", "opinion"]
+    )
+    flow = AgentSpecLoader(llm=model).load_dict(data)
+    store = MemoryCheckpointer()
+    paused = flow.run({"x": "a plan"}, run_id="p", checkpointer=store)
+    assert paused.payload == {
+        "kind": "client_tool",
+        "tool": "ask_user",
+        "inputs": {"question": "Which plan?"},
+    }
+    done = flow.resume("p", "B", checkpointer=store)
+    assert done.shared["generated_text"] == "opinion"
+    assert not any(k.startswith("__running__") for k in done.shared)  # the agent's store is gone
+    assert len(model.calls) == 4  # the model was not asked again for the paused turn
+    assert model.calls[1].messages[-1]["content"] == "B"  # the tool result the agent saw

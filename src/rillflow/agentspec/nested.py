@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from .._async import AsyncFlow
+from .._node import BaseNode
 from ..agents.agent import Agent, _Start
 from .nodes import CONVERSATION, SpecNode
 from .properties import Property, by_title
@@ -33,16 +34,37 @@ class SpecFlow(AsyncFlow):
         self.outputs: dict[str, Property] = by_title(component.get("outputs"))
 
 
-async def run_child(flow: Any, values: dict[str, Any], shared: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
-    """Run ``flow`` on a new ``shared`` made of ``values`` (sharing the conversation); (action, shared)."""
-    child = dict(values)
-    if CONVERSATION in shared:
-        child[CONVERSATION] = shared[CONVERSATION]
+def frame_key(node: BaseNode) -> str:
+    """Where a nested run keeps its ``shared`` inside the parent's while it runs (so a durable pause
+    inside it saves it, and the resume continues it)."""
+    return f"__running__/{node.name}"
+
+
+async def run_child(
+    flow: Any, values: dict[str, Any], shared: dict[str, Any], frame: str | None = None
+) -> tuple[Any, dict[str, Any]]:
+    """Run ``flow`` on a new ``shared`` made of ``values`` (sharing the conversation); (action, shared).
+
+    With ``frame``, the new ``shared`` lives at ``shared[frame]`` until the run ends: a run paused inside
+    (``node.interrupt``) and resumed finds it there and continues it."""
+    child = shared.get(frame) if frame else None
+    if not isinstance(child, dict):
+        child = dict(values)
+        if CONVERSATION in shared:
+            child[CONVERSATION] = shared[CONVERSATION]
+        if frame:
+            shared[frame] = child
     token = CURRENT_STORE.set(child)
     try:
         action = await flow.run_async(child)
+    except Exception:
+        if frame:
+            shared.pop(frame, None)
+        raise
     finally:
         CURRENT_STORE.reset(token)
+    if frame:
+        shared.pop(frame, None)
     return action, child
 
 
@@ -60,7 +82,7 @@ class FlowNode(SpecNode):
             self.outputs = dict(getattr(subflow, "outputs", {}))
 
     async def exec_async(self, inputs: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
-        return await run_child(self.subflow, inputs, self._parent)
+        return await run_child(self.subflow, inputs, self._parent, frame_key(self))
 
     async def prep_async(self, shared: dict[str, Any]) -> dict[str, Any]:
         self._parent = shared  # this visit's copy only
@@ -166,7 +188,7 @@ class CatchExceptionNode(FlowNode):
 
     async def exec_async(self, inputs: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         try:
-            return await run_child(self.subflow, inputs, self._parent)
+            return await run_child(self.subflow, inputs, self._parent, frame_key(self))
         except Exception as exc:
             return self.BRANCH, {self.INFO: f"{type(exc).__name__}: {exc}"}
 
@@ -208,6 +230,7 @@ class AgentNode(SpecNode):
         self.agent = agent
 
     async def prep_async(self, shared: dict[str, Any]) -> dict[str, Any]:
+        self._parent = shared  # this visit's copy only
         values = self.read_inputs(shared)
         users = [m for m in shared.get(CONVERSATION, []) if m.get("role") == "user"]
         if users:
@@ -215,8 +238,7 @@ class AgentNode(SpecNode):
         return values
 
     async def exec_async(self, inputs: dict[str, Any]) -> dict[str, Any]:
-        child = dict(inputs)
-        await self.agent.run_async(child)
+        _, child = await run_child(self.agent, inputs, self._parent, frame_key(self))
         return dict(child["agent"])
 
     async def post_async(self, shared: dict[str, Any], inputs: Any, state: dict[str, Any]) -> None:
