@@ -9,7 +9,7 @@ import yaml
 from agentspec_helpers import EXAMPLES, read, recorder, stub_registry
 
 from rillflow.agents import Agent
-from rillflow.agentspec import AgentSpecLoader
+from rillflow.agentspec import AgentSpecLoader, UnsupportedComponentError
 from rillflow.durable import MemoryCheckpointer
 from rillflow.llm import Reply, ScriptedModel, ToolCall
 
@@ -134,3 +134,31 @@ def test_a_client_tool_of_an_agent_node_pauses_the_flow_and_the_resume_continues
     assert not any(k.startswith("__running__") for k in done.shared)  # the agent's store is gone
     assert len(model.calls) == 4  # the model was not asked again for the paused turn
     assert model.calls[1].messages[-1]["content"] == "B"  # the tool result the agent saw
+
+
+def test_swarm_agents_send_messages_along_their_relationships() -> None:
+    name = "pyagentspec-tests/example_serialized_swarm.yaml"
+    model = ScriptedModel(
+        [
+            calls(("Dermatologist", '{"task": "Look at this rash"}')),  # the general practitioner asks
+            calls(("Pharmacist", '{"task": "Which cream?"}')),  # the dermatologist asks in turn
+            "Hydrocortisone 1%.",
+            "Use hydrocortisone.",
+            "See the dermatologist's advice: hydrocortisone.",
+        ]
+    )
+    first = AgentSpecLoader(llm=model).load_yaml(read(name))
+    assert first.name == "GeneralPractitioner"
+    assert {"Pharmacist", "Dermatologist"} <= set(first.toolbox.tools)
+    shared: dict[str, Any] = {"question": "I have a rash"}
+    first.run(shared)
+    assert shared["agent"]["steps"][0]["output"] == "Use hydrocortisone."
+    assert shared["agent"]["answer"] == "See the dermatologist's advice: hydrocortisone."
+
+
+def test_swarm_that_must_hand_over_the_conversation_is_refused() -> None:
+    text = read("pyagentspec-tests/example_serialized_swarm.yaml").replace(
+        'handoff: "optional"', "handoff: always"
+    )
+    with pytest.raises(UnsupportedComponentError, match="handoff 'always'"):
+        AgentSpecLoader(llm=ScriptedModel([])).load_yaml(text)

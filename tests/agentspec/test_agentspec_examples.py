@@ -34,12 +34,10 @@ UNSUPPORTED = {
     "configs/howto_mcp_agent.yaml": "MCPToolBox",
     "configs/howto_mcp_flow.yaml": "MCPTool",
     "configs/howto_ociagent.yaml": "OciAgent",
-    "configs/howto_swarm.yaml": "Swarm",
     "pyagentspec-tests/a2aagent.yaml": "A2AAgent",
     "pyagentspec-tests/example_serialized_agent_with_tools_and_builtin_tools.yaml": "BuiltinTool",
     "pyagentspec-tests/example_serialized_agent_with_tools_and_toolboxes_25_4_2.yaml": "MCPToolBox",
     "pyagentspec-tests/example_serialized_agent_with_tools_and_toolboxes_26_1_2.yaml": "MCPToolBox",
-    "pyagentspec-tests/example_serialized_swarm.yaml": "Swarm",
     "pyagentspec-tests/example_tools_with_confirmation_25_4_2.yaml": "MCPTool",
     "pyagentspec-tests/ociagent.yaml": "OciAgent",
 }

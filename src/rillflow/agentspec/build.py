@@ -13,7 +13,7 @@ from . import native
 from .document import Document
 from .errors import AgentSpecError, UnsupportedComponentError
 from .llms import build_model, is_llm_config
-from .multi import manager_workers, specialized_agent
+from .multi import manager_workers, specialized_agent, swarm
 from .nested import (
     AgentNode,
     CatchExceptionNode,
@@ -48,9 +48,9 @@ SIMPLE_NODES: dict[str, type[SpecNode]] = {
     "InputMessageNode": InputMessageNode,
     "OutputMessageNode": OutputMessageNode,
 }
-AGENT_TYPES = ("Agent", "SpecializedAgent", "ManagerWorkers")
+AGENT_TYPES = ("Agent", "SpecializedAgent", "ManagerWorkers", "Swarm")
 SUPPORTED = (
-    "Flow, Agent, SpecializedAgent, ManagerWorkers, StartNode, EndNode, LlmNode, ToolNode, AgentNode, "
+    "Flow, Agent, SpecializedAgent, ManagerWorkers, Swarm, StartNode, EndNode, LlmNode, ToolNode, AgentNode, "
     "FlowNode, BranchingNode, MapNode, "
     "ParallelMapNode, ParallelFlowNode, CatchExceptionNode, InputMessageNode, OutputMessageNode, "
     "ServerTool, ClientTool, RemoteTool, VllmConfig, OllamaConfig, OpenAiCompatibleConfig, OpenAiConfig"
@@ -117,6 +117,8 @@ class Builder:
             return specialized_agent(self, c)
         if kind == "ManagerWorkers":
             return manager_workers(self, c)
+        if kind == "Swarm":
+            return swarm(self, c)
         if kind != "Agent":
             raise self.unsupported(c, "agent type")
         if c.get("toolboxes"):

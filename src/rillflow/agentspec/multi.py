@@ -1,4 +1,4 @@
-"""Agent components built from other agents: SpecializedAgent and ManagerWorkers.
+"""Agent components built from other agents: SpecializedAgent, ManagerWorkers and Swarm.
 
 A ``SpecializedAgent`` is its agent with the additional instructions and tools. ``ManagerWorkers`` is the
 manager agent with one tool per worker: calling it runs that worker agent on the task (a fresh
@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..agents.agent import Agent
 from ..agents.tool import Tool
+from .errors import UnsupportedComponentError
 from .nested import render_instructions
 from .properties import by_title
 
@@ -61,3 +62,26 @@ def manager_workers(builder: Builder, c: dict[str, Any]) -> Agent:
     )
     defaults = {t: p["default"] for t, p in by_title(manager_spec.get("inputs")).items() if "default" in p}
     return render_instructions(agent, defaults)
+
+
+def swarm(builder: Builder, c: dict[str, Any]) -> Agent:
+    """The first agent; every agent can send a message to the agents its relationships name (a task it
+    waits for). Handing the whole conversation over is not offered, so ``handoff: always`` is refused."""
+    if str(c.get("handoff", "optional")).lower() == "always":
+        raise UnsupportedComponentError(
+            f"{builder.doc.where(c)}: Swarm with handoff 'always' is not supported by rillflow "
+            "(use 'optional' or 'never': agents then send messages to each other)"
+        )
+    agents: dict[int, Agent] = {}
+
+    def agent_for(component: dict[str, Any]) -> Agent:
+        if id(component) not in agents:
+            agents[id(component)] = builder.agent(component)
+        return agents[id(component)]
+
+    first = agent_for(builder.require(c, "first_agent"))
+    for pair in c.get("relationships") or ():
+        caller, callee = pair
+        tool = worker_tool(agent_for(callee), callee)
+        agent_for(caller).toolbox.tools[tool.name] = tool  # an agent's toolbox is built once, then shared
+    return first
