@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from agentspec_helpers import (
     EXAMPLES,
+    UNSUPPORTED,
     invalid_configs,
     listed_configs,
     read,
@@ -26,21 +27,6 @@ from rillflow.hooks import graph_nodes
 from rillflow.llm import ScriptedModel
 
 pytestmark = pytest.mark.skipif(not EXAMPLES.is_dir(), reason="the shared Agent Spec examples are not here")
-
-# What rillflow does not run yet: file -> the component type named in the error.
-UNSUPPORTED = {
-    "configs/ext_code_assistant_tutorial.yaml": "MCPToolBox",
-    "configs/ext_tutorial_cybersecurity_flow.yaml": "MCPTool",
-    "configs/howto_mcp_agent.yaml": "MCPToolBox",
-    "configs/howto_mcp_flow.yaml": "MCPTool",
-    "configs/howto_ociagent.yaml": "OciAgent",
-    "pyagentspec-tests/a2aagent.yaml": "A2AAgent",
-    "pyagentspec-tests/example_serialized_agent_with_tools_and_builtin_tools.yaml": "BuiltinTool",
-    "pyagentspec-tests/example_serialized_agent_with_tools_and_toolboxes_25_4_2.yaml": "MCPToolBox",
-    "pyagentspec-tests/example_serialized_agent_with_tools_and_toolboxes_26_1_2.yaml": "MCPToolBox",
-    "pyagentspec-tests/example_tools_with_confirmation_25_4_2.yaml": "MCPTool",
-    "pyagentspec-tests/ociagent.yaml": "OciAgent",
-}
 
 
 def test_the_list_is_the_readme_list() -> None:
