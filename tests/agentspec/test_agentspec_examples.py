@@ -3,6 +3,8 @@ type and where it is. The deliberately invalid ones are refused with a clear err
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from agentspec_helpers import (
     EXAMPLES,
@@ -118,3 +120,14 @@ def test_a_loaded_flow_exports_back_to_a_config_pyagentspec_reads(name: str) -> 
     assert [type(n).__name__ for n in graph_nodes(again).values()] == [
         type(n).__name__ for n in graph_nodes(loaded).values()
     ]
+
+
+def test_loading_never_runs_code_the_file_names(tmp_path: Any) -> None:
+    marker = tmp_path / "ran"
+    evil = f"component_type: !!python/object/apply:os.system ['touch {marker}']\nname: x\n"
+    with pytest.raises(AgentSpecError, match="not valid YAML"):
+        AgentSpecLoader().load_yaml(evil)
+    assert not marker.exists()
+    tool_named_like_code = read("configs/howto_agents.yaml").replace("get_synonyms", "os.system")
+    with pytest.raises(AgentSpecError, match=r"ServerTool 'os\.system' is not in the tool registry"):
+        AgentSpecLoader({"pretty_formatting": print}).load_yaml(tool_named_like_code)
