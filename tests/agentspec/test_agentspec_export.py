@@ -264,3 +264,49 @@ def test_loaded_configs_do_not_need_the_exporter() -> None:
     text = AgentSpecExporter().to_json(research_flow())
     data = json.loads(text)
     assert yaml.safe_load(AgentSpecExporter().to_yaml(research_flow())) == data
+
+
+class Check(Node):
+    inputs: ClassVar[dict[str, Any]] = {"n": int}
+
+    def post(self, shared: dict[str, Any], prep_res: Any, exec_res: Any) -> str | None:
+        return "too_small" if shared["n"] < 3 else None
+
+
+class Grow(Node):
+    outputs: ClassVar[dict[str, Any]] = {"n": int}
+
+    def post(self, shared: dict[str, Any], prep_res: Any, exec_res: Any) -> None:
+        shared["n"] += 1
+
+
+def test_a_nested_flow_ending_with_an_action_the_parent_routes_on() -> None:
+    inner = Flow(Check(), name="Inner")
+    grow = Grow()
+    inner - "too_small" >> grow >> inner  # a loop through the parent
+    inner >> Node(name="Stop")
+    flow = Flow(inner, name="Outer", max_steps=20)
+    data = AgentSpecExporter().to_dict(flow)
+    node = data["$referenced_components"]["flow/Inner"]
+    assert node["component_type"] == "FlowNode" and node["branches"] == ["next", "too_small"]
+    ends = {
+        c["branch_name"] for c in node["subflow"]["$referenced_components"].values() if "branch_name" in c
+    }
+    assert ends == {"next", "too_small"}
+    back = round_trip(flow)
+    assert shape(back) == shape(flow)
+    first, second = {"n": 0}, {"n": 0}
+    flow.run(first)
+    back.run(second)
+    assert first == second == {"n": 3}
+
+
+def test_an_oci_llm_config_needs_the_llm_option() -> None:
+    from agentspec_helpers import EXAMPLES, read
+
+    if not EXAMPLES.is_dir():
+        pytest.skip("the shared Agent Spec examples are not here")
+    with pytest.raises(
+        AgentSpecError, match=r"\$: LLM config OciGenAiConfig is not supported .* AgentSpecLoader\(llm="
+    ):
+        AgentSpecLoader().load_yaml(read("pyagentspec-tests/ocigenaiconfig.yaml"))
