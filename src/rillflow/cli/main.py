@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import durable
+from ..agentspec.run import is_config_path, run_config
 from ..core.runner import new_run_id
 from ..durable.timeline import timeline
 from ..errors import Interrupt
@@ -56,7 +57,15 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="run a flow and print the final shared store")
-    run.add_argument("target", metavar="MODULE:FLOW", help="e.g. myapp.flows:flow or app.py:flow")
+    run.add_argument(
+        "target", metavar="MODULE:FLOW", help="e.g. myapp.flows:flow, app.py:flow or config.yaml"
+    )
+    run.add_argument(
+        "--tools", metavar="MODULE:REGISTRY", help="Agent Spec configs: the ServerTool functions"
+    )
+    run.add_argument(
+        "--llm", metavar="SPEC", help="Agent Spec configs: run every LLM on local or openai:MODEL"
+    )
     run.add_argument("--shared", metavar="FILE", help="JSON object to start from ('-': standard input)")
     run.add_argument("--stream", action="store_true", help="print events as they happen")
     run.add_argument("--json", action="store_true", help="with --stream: one JSON object per event")
@@ -101,7 +110,7 @@ def _durable_options(parser: argparse.ArgumentParser, help_text: str) -> None:
 
 # --- run ------------------------------------------------------------------------------------------
 def _run(args: argparse.Namespace) -> int:
-    flow = load_target(args.target)
+    flow = _load_config(args) if is_config_path(args.target) else load_target(args.target)
     shared = read_shared(args.shared)
     meter = UsageMeter()
     options: dict[str, Any] = {"hooks": [meter]}
@@ -128,6 +137,14 @@ def _run(args: argparse.Namespace) -> int:
     meter.print_report(sys.stderr)
     print(to_json(shared))
     return 1 if failed else 0
+
+
+def _load_config(args: argparse.Namespace) -> Any:
+    """An Agent Spec config file (``rillflow run config.yaml --tools app:registry``)."""
+    try:
+        return run_config(args.target, tools=args.tools, llm=args.llm)
+    except (OSError, ValueError, ImportError) as exc:
+        raise CommandError(f"{args.target}: {exc}") from exc
 
 
 async def _stream(flow: Any, shared: Any, options: dict[str, Any], *, as_json: bool) -> bool:
