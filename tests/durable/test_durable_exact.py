@@ -130,3 +130,23 @@ def test_a_failed_node_resumes_after_its_prep() -> None:
     Flaky.fail = False
     done = Flow(Flaky()).resume("f", checkpointer=cp)
     assert done.shared == {"prepped": 1, "result": 1}
+
+
+def test_a_node_may_ask_for_its_prep_to_run_again_on_resume() -> None:
+    from rillflow.durable import MemoryCheckpointer
+
+    class Ask(Node):
+        resume_runs_prep = True  # its prep only reads `shared`, and keeps what exec needs on the node
+
+        def prep(self, shared: dict[str, Any]) -> Any:
+            self.who = shared["who"]
+
+        def exec(self, prep_res: Any) -> Any:
+            return f"{self.who}: {self.interrupt('ok?')}"
+
+        def post(self, shared: dict[str, Any], prep_res: Any, exec_res: Any) -> None:
+            shared["said"] = exec_res
+
+    cp = MemoryCheckpointer()
+    assert Flow(Ask()).run({"who": "ann"}, run_id="a", checkpointer=cp).paused
+    assert Flow(Ask()).resume("a", "yes", checkpointer=cp).shared["said"] == "ann: yes"

@@ -32,6 +32,9 @@ class SpecNode(AsyncNode):
 
     component_type = "Node"
     agentspec_version: str | None = None
+    # These preps only read `shared` (and keep the store a nested run pauses in on the node), so a
+    # resumed durable run runs them again rather than continuing with a saved prep result.
+    resume_runs_prep = True
 
     def __init__(self, component: dict[str, Any], *, name: str | None = None) -> None:
         super().__init__(name=name or str(component.get("name") or component.get("id") or "node"))

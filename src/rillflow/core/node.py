@@ -35,6 +35,9 @@ class BaseNode:
     """
 
     name: str | None = None
+    #: A resumed durable run continues a visit that was past its prep with the saved prep result; set
+    #: True for a node whose prep only reads ``shared`` and keeps what exec needs on the node itself.
+    resume_runs_prep: bool = False
     #: Inside an async flow, a sync ``exec`` runs in a worker thread; set False to run it on the loop.
     exec_in_thread: bool = True
     _plan: ClassVar[Plan]

@@ -51,7 +51,10 @@ class Step:
 
     def _resumed_prep(self, node: BaseNode, path: Path) -> tuple[bool, Any]:
         source = self.source
-        return (False, None) if source is None else source.prep_result(node=node, path=path)
+        if source is None:
+            return False, None
+        resumed, prep_res = source.prep_result(node=node, path=path)
+        return (False, None) if node.resume_runs_prep else (resumed, prep_res)
 
     def run(self, node: BaseNode, shared: Any, path: Path | None = None) -> Any:
         """One visit, as ``node._run``."""
