@@ -13,6 +13,7 @@ import json
 import os
 import threading
 import urllib.request
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -132,7 +133,7 @@ class LocalServer:
             server, self._server, self._base_url = self._server, None, None
         if server is not None:
             atexit.unregister(self.stop)
-            del server  # xllamacpp stops its loop and joins its threads in the destructor
+            _release(server)
 
     def _launch(self) -> tuple[Any, str]:
         try:
@@ -165,6 +166,29 @@ class LocalServer:
         self._port = int(address.rsplit(":", 1)[1])
         self._context_tokens = _slot_context(address)
         return server, address
+
+
+STOP_TIMEOUT = 15.0  # seconds stop() waits for the server's threads
+
+
+def _release(server: Any) -> None:
+    """Drop the last reference to ``server`` in a helper thread and wait for it at most STOP_TIMEOUT.
+
+    xllamacpp stops its loop and joins its threads in the destructor, which has been seen to wait for
+    minutes on a loaded machine; the caller is not held up longer than the timeout (the server's own
+    threads then finish in the background).
+    """
+    holder = [server]
+    del server
+    worker = threading.Thread(target=holder.clear, name="rillflow-local-stop", daemon=True)
+    worker.start()
+    worker.join(STOP_TIMEOUT)
+    if worker.is_alive():
+        warnings.warn(
+            f"the local model server did not stop within {STOP_TIMEOUT:.0f}s; it finishes in the background",
+            RuntimeWarning,
+            stacklevel=3,
+        )
 
 
 def _slot_context(address: str) -> int | None:
