@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from rillflow.durable import Checkpointer
-from rillflow.durable.checkpointer import Changes, Key, Progress, RunInfo, RunRecord, RunStatus, StoredRun
+from rillflow.durable.checkpointer import Changes, Key, RunInfo, RunProgress, RunRecord, RunStatus, StoredRun
 
 
 class Crash(BaseException):
@@ -27,7 +27,7 @@ class Freezable(Checkpointer):
     def create(self, record: RunRecord, entries: Mapping[Key, bytes]) -> None:
         self.inner.create(record, entries)
 
-    def write(self, run_id: str, changes: Changes, progress: Progress) -> None:
+    def write(self, run_id: str, changes: Changes, progress: RunProgress) -> None:
         if not self.frozen:
             self.inner.write(run_id, changes, progress)
 

@@ -23,13 +23,13 @@ from rillflow.durable import (
     RunNotFoundError,
     SQLiteCheckpointer,
 )
-from rillflow.durable.checkpointer import Progress, RunRecord
+from rillflow.durable.checkpointer import RunProgress, RunRecord
 
 WORKER = Path(__file__).with_name("lease_worker.py")
 
 
 def stored_run(cp: Checkpointer, run_id: str = "r") -> None:
-    cp.create(RunRecord(run_id, "F", "fp", "{}", "json", time.time(), Progress()), {})
+    cp.create(RunRecord(run_id, "F", "fp", "{}", "json", time.time(), RunProgress()), {})
 
 
 def test_a_lease_is_exclusive_until_released(checkpointer: Checkpointer) -> None:

@@ -19,16 +19,16 @@ from rillflow.durable import (
     CorruptCheckpointError,
     DurableError,
     PostgresCheckpointer,
-    Progress,
     RunBusyError,
     RunNotFoundError,
+    RunProgress,
     RunRecord,
 )
 
 
 def record(run_id: str) -> RunRecord:
     now = time.time()
-    return RunRecord(run_id, "F", "fp", "{}", "json", now, Progress("running", 0, now))
+    return RunRecord(run_id, "F", "fp", "{}", "json", now, RunProgress("running", 0, now))
 
 
 @pytest.fixture
@@ -156,10 +156,10 @@ def test_a_write_to_a_deleted_run_leaves_no_entries_behind(fresh_db: str) -> Non
     cp.create(record("a"), {})
     cp.delete("a")
     with pytest.raises(RunNotFoundError, match="no longer stored"):
-        cp.write("a", {("s", "x"): b"1"}, Progress())
+        cp.write("a", {("s", "x"): b"1"}, RunProgress())
     with psycopg.connect(fresh_db) as conn:
         assert conn.execute("SELECT count(*) FROM rillflow_entries").fetchone() == (0,)
     # the connection is still usable after the failed write:
     cp.create(record("b"), {})
-    cp.write("b", {("s", "x"): b"1"}, Progress("done", 1))
+    cp.write("b", {("s", "x"): b"1"}, RunProgress("done", 1))
     assert cp.load("b").entries == {("s", "x"): b"1"}

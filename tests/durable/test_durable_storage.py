@@ -14,9 +14,9 @@ from rillflow.durable import (
     Checkpointer,
     CorruptCheckpointError,
     MemoryCheckpointer,
-    Progress,
     RunExistsError,
     RunNotFoundError,
+    RunProgress,
     RunRecord,
     SQLiteCheckpointer,
 )
@@ -24,12 +24,14 @@ from rillflow.durable import (
 
 def record(run_id: str, status: Any = "running", updated: float | None = None) -> RunRecord:
     now = time.time() if updated is None else updated
-    return RunRecord(run_id, "F", "fp", "{}", "json", now, Progress(status, 0, now))
+    return RunRecord(run_id, "F", "fp", "{}", "json", now, RunProgress(status, 0, now))
 
 
 def test_create_write_load_round_trip(checkpointer: Checkpointer) -> None:
     checkpointer.create(record("a"), {("s", "x"): b"1", ("s", "y"): b"2"})
-    checkpointer.write("a", {("s", "x"): b"10", ("s", "y"): None, ("p", "[]"): b"p"}, Progress("paused", 3))
+    checkpointer.write(
+        "a", {("s", "x"): b"10", ("s", "y"): None, ("p", "[]"): b"p"}, RunProgress("paused", 3)
+    )
     stored = checkpointer.load("a")
     assert stored.entries == {("s", "x"): b"10", ("p", "[]"): b"p"}
     assert stored.record.progress.status == "paused"
@@ -44,7 +46,7 @@ def test_ids_are_unique_and_missing_runs_are_named(checkpointer: Checkpointer) -
     with pytest.raises(RunNotFoundError, match="nope"):
         checkpointer.load("nope")
     with pytest.raises(RunNotFoundError):
-        checkpointer.write("nope", {}, Progress())
+        checkpointer.write("nope", {}, RunProgress())
 
 
 def test_list_by_status_newest_first_and_delete(checkpointer: Checkpointer) -> None:

@@ -18,7 +18,7 @@ import pytest
 from executor_nodes import Logged, square_flow
 
 from rillflow.durable import Checkpointer, JSONSerializer, SQLiteCheckpointer
-from rillflow.durable.checkpointer import Changes, Key, Progress, RunInfo, RunRecord, StoredRun
+from rillflow.durable.checkpointer import Changes, Key, RunInfo, RunProgress, RunRecord, StoredRun
 from rillflow.executors import DaskExecutor
 
 ITEMS = 40
@@ -35,7 +35,7 @@ class Recording(Checkpointer):
     def create(self, record: RunRecord, entries: Mapping[Key, bytes]) -> None:
         self.inner.create(record, entries)
 
-    def write(self, run_id: str, changes: Changes, progress: Progress) -> None:
+    def write(self, run_id: str, changes: Changes, progress: RunProgress) -> None:
         for (ns, key), value in changes.items():
             if ns == "i" and value is not None:
                 self.items.append((json.loads(key)[-1], JSONSerializer().loads(value)))

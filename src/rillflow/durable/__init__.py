@@ -13,7 +13,7 @@
 See docs/durable.md.
 """
 
-from .checkpointer import Checkpointer, Progress, RunInfo, RunRecord, RunStatus, StoredRun
+from .checkpointer import Checkpointer, RunInfo, RunProgress, RunRecord, RunStatus, StoredRun
 from .errors import (
     CheckpointMismatchError,
     CorruptCheckpointError,
@@ -46,11 +46,11 @@ __all__ = [
     "Paused",
     "PickleSerializer",
     "PostgresCheckpointer",
-    "Progress",
     "RunBusyError",
     "RunExistsError",
     "RunInfo",
     "RunNotFoundError",
+    "RunProgress",
     "RunRecord",
     "RunStatus",
     "SQLiteCheckpointer",

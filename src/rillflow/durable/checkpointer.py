@@ -28,7 +28,7 @@ Changes = Mapping[Key, "bytes | None"]
 
 
 @dataclass
-class Progress:
+class RunProgress:
     """The fields of a run's record that change while it runs."""
 
     status: RunStatus = "running"
@@ -66,7 +66,7 @@ class RunRecord:
     shape: str  # the flow's shape as JSON, to say what differs when the fingerprint does not match
     serializer: str
     created: float
-    progress: Progress
+    progress: RunProgress
     params: bytes | None = None
 
     def info(self) -> RunInfo:
@@ -125,7 +125,7 @@ class Checkpointer(ABC):
         """Store a new run; :class:`~rillflow.durable.RunExistsError` if the id is taken."""
 
     @abstractmethod
-    def write(self, run_id: str, changes: Changes, progress: Progress) -> None:
+    def write(self, run_id: str, changes: Changes, progress: RunProgress) -> None:
         """Apply ``changes`` and ``progress`` to a stored run, atomically."""
 
     @abstractmethod

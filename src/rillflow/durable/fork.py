@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..core.node import BaseNode
-from .checkpointer import Checkpointer, Progress, RunRecord
+from .checkpointer import Checkpointer, RunProgress, RunRecord
 from .diff import dump_value
 from .errors import DurableError
 from .history import HISTORY, entries_at, start_record
@@ -57,7 +57,7 @@ def start_fork(
     stored[(HISTORY, str(at.step))] = start_record(entries, note=note)
     new = RunRecord(
         new_run_id, record.flow, record.fingerprint, record.shape, record.serializer, time.time(),
-        Progress("running", at.step), record.params,
+        RunProgress("running", at.step), record.params,
     )  # fmt: skip
     checkpointer.create(new, stored)
     return new_run_id

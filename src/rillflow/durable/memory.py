@@ -12,8 +12,8 @@ from .checkpointer import (
     Changes,
     Checkpointer,
     Key,
-    Progress,
     RunInfo,
+    RunProgress,
     RunRecord,
     RunStatus,
     StoredRun,
@@ -53,7 +53,7 @@ class MemoryCheckpointer(Checkpointer):
             self._runs[record.run_id] = StoredRun(copy.deepcopy(record), stored)  # type: ignore[arg-type]
             self._history[record.run_id] = dict(records)
 
-    def write(self, run_id: str, changes: Changes, progress: Progress) -> None:
+    def write(self, run_id: str, changes: Changes, progress: RunProgress) -> None:
         with self._lock:
             run = self._found(run_id)
             changes, records = split(changes)

@@ -19,8 +19,8 @@ from .checkpointer import (
     Changes,
     Checkpointer,
     Key,
-    Progress,
     RunInfo,
+    RunProgress,
     RunRecord,
     RunStatus,
     StoredRun,
@@ -178,7 +178,7 @@ class PostgresCheckpointer(Checkpointer):
                     _UPSERT, [(record.run_id, ns, key, v, zlib.crc32(v)) for (ns, key), v in entries.items()]
                 )
 
-    def write(self, run_id: str, changes: Changes, progress: Progress) -> None:
+    def write(self, run_id: str, changes: Changes, progress: RunProgress) -> None:
         p = progress
         puts = [(ns, key, v) for (ns, key), v in changes.items() if v is not None]
         drops = [(ns, key) for (ns, key), v in changes.items() if v is None]
@@ -217,7 +217,7 @@ class PostgresCheckpointer(Checkpointer):
                     f"run {run_id!r} in {self.where}: stored entry {ns}:{key} fails its checksum (damaged)"
                 )
             entries[(ns, key)] = value
-        progress = Progress(
+        progress = RunProgress(
             _status(row[7], self.where), row[8], row[9], row[10], _path_tuple(row[11], self.where),
             _bytes(row[12]), _bytes(row[13]),
         )  # fmt: skip

@@ -19,7 +19,7 @@ from ..core.context import Path
 from ..core.flow import Flow
 from ..core.hooks import RunHooks
 from ..core.node import BaseNode
-from .checkpointer import Key, Progress, RunStatus
+from .checkpointer import Key, RunProgress, RunStatus
 from .diff import SharedTracker, dump_value
 from .errors import CheckpointMismatchError, SerializationError
 from .history import StepRecorder, keeps_history
@@ -265,7 +265,7 @@ class DurableHooks(RunHooks):
         changes = self._take_changes(with_shared)
         if self.history is not None:
             self.history.record(changes, self.steps, kind)
-        self.saver.save(changes, Progress("running", self.steps, time.time()))
+        self.saver.save(changes, RunProgress("running", self.steps, time.time()))
 
     def _save_if_deferred(self) -> None:
         if self._deferred and self.saver.per_step:
@@ -295,5 +295,5 @@ class DurableHooks(RunHooks):
             self.steps += 1
         if self.history is not None:
             self.history.record(changes, self.steps, status)
-        progress = Progress(status, self.steps, time.time(), error, pause_path, payload, result)
+        progress = RunProgress(status, self.steps, time.time(), error, pause_path, payload, result)
         self.saver.finish(changes, progress)

@@ -14,7 +14,7 @@ import queue
 import threading
 from typing import Literal
 
-from .checkpointer import Changes, Checkpointer, Key, Progress
+from .checkpointer import Changes, Checkpointer, Key, RunProgress
 
 Durability = Literal["sync", "async", "exit"]
 DURABILITIES: tuple[Durability, ...] = ("sync", "async", "exit")
@@ -30,10 +30,10 @@ class Saver:
     def __init__(self, checkpointer: Checkpointer, run_id: str) -> None:
         self.checkpointer, self.run_id = checkpointer, run_id
 
-    def save(self, changes: Changes, progress: Progress) -> None:
+    def save(self, changes: Changes, progress: RunProgress) -> None:
         self.checkpointer.write(self.run_id, changes, progress)
 
-    def finish(self, changes: Changes, progress: Progress) -> None:
+    def finish(self, changes: Changes, progress: RunProgress) -> None:
         """The last save of this run (also after a failure): returns once everything is written."""
         self.save(changes, progress)
 
@@ -41,14 +41,14 @@ class Saver:
 class ExitSaver(Saver):
     per_step = False
 
-    def save(self, changes: Changes, progress: Progress) -> None:
+    def save(self, changes: Changes, progress: RunProgress) -> None:
         raise AssertionError("durability='exit' saves only when the run ends")
 
-    def finish(self, changes: Changes, progress: Progress) -> None:
+    def finish(self, changes: Changes, progress: RunProgress) -> None:
         self.checkpointer.write(self.run_id, changes, progress)
 
 
-_Item = tuple[Changes, Progress] | threading.Event | None
+_Item = tuple[Changes, RunProgress] | threading.Event | None
 
 
 class BackgroundSaver(Saver):
@@ -63,13 +63,13 @@ class BackgroundSaver(Saver):
         self._thread = threading.Thread(target=self._loop, name="rillflow-checkpoint-writer", daemon=True)
         self._thread.start()
 
-    def save(self, changes: Changes, progress: Progress) -> None:
+    def save(self, changes: Changes, progress: RunProgress) -> None:
         if self._error is not None:
             raise self._error
         self._unsaved.acquire()
         self._queue.put((changes, progress))
 
-    def finish(self, changes: Changes, progress: Progress) -> None:
+    def finish(self, changes: Changes, progress: RunProgress) -> None:
         if not self._thread.is_alive():  # finished before (a failed finish is followed by a plain one)
             self.checkpointer.write(self.run_id, changes, progress)
             return
@@ -93,7 +93,7 @@ class BackgroundSaver(Saver):
                 except queue.Empty:
                     break
             merged: dict[Key, bytes | None] = {}
-            progress: Progress | None = None
+            progress: RunProgress | None = None
             waiting: list[threading.Event] = []
             steps = 0
             for item in batch:

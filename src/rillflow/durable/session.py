@@ -16,7 +16,7 @@ from ..core.graph import label
 from ..core.hooks import ResumeSource
 from ..core.node import BaseNode
 from ..errors import Interrupt
-from .checkpointer import Checkpointer, Key, Progress, RunRecord
+from .checkpointer import Checkpointer, Key, RunProgress, RunRecord
 from .diff import SharedTracker, dump_value
 from .errors import DurableError, SerializationError
 from .history import HISTORY, keeps_history, start_record
@@ -64,7 +64,7 @@ class Session:
         params = dump_value(serializer, node.params, f"the params of {label(node)}") if node.params else None
         record = RunRecord(
             run_id, label(node), fingerprint(shape), json.dumps(shape), serializer.name, time.time(),
-            Progress(), params,
+            RunProgress(), params,
         )  # fmt: skip
         check_durability(durability)
         entries: dict[Key, bytes] = {(SHARED, k): v for k, v in base.items() if v is not None}
@@ -144,7 +144,7 @@ class Session:
             changes[(ANSWER, path_key(where))] = state.answers[where]
         tracker = SharedTracker(serializer)
         tracker.restore(saved, shared)
-        checkpointer.write(run_id, changes, Progress("running", progress.steps))
+        checkpointer.write(run_id, changes, RunProgress("running", progress.steps))
         saver = make_saver(durability, checkpointer, run_id)
         durable = DurableHooks(
             run_id, shared, serializer, tracker, saver, state=state, steps=progress.steps, lease=lease

@@ -26,8 +26,8 @@ from .checkpointer import (
     Changes,
     Checkpointer,
     Key,
-    Progress,
     RunInfo,
+    RunProgress,
     RunRecord,
     RunStatus,
     StoredRun,
@@ -232,7 +232,7 @@ class SQLiteCheckpointer(Checkpointer):
             if records:
                 sqlite_insert(conn, record.run_id, records)
 
-    def write(self, run_id: str, changes: Changes, progress: Progress) -> None:
+    def write(self, run_id: str, changes: Changes, progress: RunProgress) -> None:
         p = progress
         changes, records = split(changes)
         puts = [(run_id, ns, key, v, zlib.crc32(v)) for (ns, key), v in changes.items() if v is not None]
@@ -282,7 +282,7 @@ class SQLiteCheckpointer(Checkpointer):
                 )
             entries[(ns, key)] = value
         status = _status(row[7], self.path)
-        progress = Progress(
+        progress = RunProgress(
             status, row[8], row[9], row[10], _path_tuple(row[11], self.path), row[12], row[13]
         )
         record = RunRecord(row[0], row[1], row[2], row[3], row[4], row[6], progress, row[5])
