@@ -13,13 +13,18 @@ agent|resume] [--limit N]``.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from pathlib import Path
+from typing import Annotated
 
 from rillflow.agents import Agent, tool
 from rillflow.llm import Model, StructuredOutputError, default_model, generate_structured
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
+from resume_parser import RESUME_SCHEMA, TARGET_SKILLS  # the tutorial's own schema
 
 # --- 1. the agent quick start ------------------------------------------------------------------------
 CITIES = [
@@ -64,27 +69,6 @@ def agent_case(model: Model, index: int) -> Outcome:
 
 
 # --- 2. the tutorial's resume parser -----------------------------------------------------------------
-TARGET_SKILLS = [
-    "Team leadership & management", "CRM software", "Project management", "Public speaking",
-    "Microsoft Office", "Python", "Data Analysis",
-]  # fmt: skip
-RESUME_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "name": {"type": "string"},
-        "email": {"type": "string"},
-        "experience": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {"title": {"type": "string"}, "company": {"type": "string"}},
-                "required": ["title", "company"],
-            },
-        },
-        "skill_indexes": {"type": "array", "items": {"type": "integer"}},
-    },
-    "required": ["name", "email", "experience", "skill_indexes"],
-}
 PEOPLE = [
     ("John Smith", "john.smith@email.com"), ("Maria Garcia", "maria.garcia@mail.com"),
     ("Wei Chen", "wei.chen@example.org"), ("Aisha Okafor", "aisha.okafor@gmail.com"),

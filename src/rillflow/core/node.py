@@ -11,6 +11,7 @@ import random
 import sys
 import time
 import warnings
+from collections.abc import Coroutine
 from typing import Any, ClassVar, NoReturn
 
 from ..errors import Interrupt, add_path_segment, describe_item
@@ -327,7 +328,8 @@ class Node(BaseNode):
                     time.sleep(delay)
         raise ValueError(f"max_retries must be >= 1, got {self.max_retries!r}")
 
-    async def _exec_one_async(self, prep_res: Any, plan: Plan) -> Any:
+    async def _middle_async(self, shared: Any, prep_res: Any, plan: Plan) -> Any:
+        """``exec`` with its retries (``shared`` is unused: exec gets only prep's result)."""
         exec_name, exec_kind = plan.exec
         for attempt in range(self.max_retries):
             self.cur_retry = attempt
@@ -358,8 +360,9 @@ class Node(BaseNode):
                 f"{label(self)}: exec attempt {self.cur_retry + 1} timed out after {seconds}s"
             ) from exc
 
-    async def _middle_async(self, shared: Any, prep_res: Any, plan: Plan) -> Any:
-        return await self._exec_one_async(prep_res, plan)
+    def _exec_one_async(self, prep_res: Any, plan: Plan) -> Coroutine[Any, Any, Any]:
+        """One batch item's exec with its retries (what a visit's middle is for a single node)."""
+        return Node._middle_async(self, None, prep_res, plan)
 
 
 class BatchNode(Node):

@@ -63,16 +63,6 @@ class EventHooks(RunHooks):
     # --- delivery -----------------------------------------------------------------------------------
     def deliver(self, event: Event) -> None:
         """Call every listener with ``event``; schedule what async listeners return."""
-        if len(self.listeners) == 1:  # the common case, without the loop
-            listener = self.listeners[0]
-            try:
-                result = listener(event)
-            except Exception as exc:
-                self._listener_failed(listener, exc)
-                return
-            if result is not None and inspect.isawaitable(result):
-                self._await_later(listener, result)
-            return
         for listener in self.listeners:
             try:
                 result = listener(event)
