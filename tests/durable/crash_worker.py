@@ -86,6 +86,16 @@ def wait_for_lease(db: str, run_id: str) -> None:
         time.sleep(max(0.0, row[0] - time.time() + 0.01))
 
 
+def stored_run(cp: SQLiteCheckpointer, db: str, run_id: str) -> bool:
+    """Whether ``run_id`` is stored (then the worker resumes it, once the killed worker's lease expired)."""
+    try:
+        cp.get(run_id)
+    except RunNotFoundError:
+        return False
+    wait_for_lease(db, run_id)
+    return True
+
+
 def main() -> None:
     global _marks
     mode, db, run_id, markers = sys.argv[1:5]
@@ -93,13 +103,7 @@ def main() -> None:
     _marks = os.open(markers, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
     cp = SQLiteCheckpointer(db, lease_ttl=LEASE_TTL)
     flow = build(mode)
-    try:
-        cp.get(run_id)
-        resuming = True
-    except RunNotFoundError:
-        resuming = False
-    if resuming:
-        wait_for_lease(db, run_id)
+    resuming = stored_run(cp, db, run_id)
     print("ready", flush=True)
     shared: dict[str, Any] = {"results": {}} if mode == "batch" else {"n": 0, "history": []}
     options: dict[str, Any] = {"checkpointer": cp, "durability": durability}

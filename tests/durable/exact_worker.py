@@ -14,10 +14,10 @@ import sys
 import time
 from typing import Any
 
-from crash_worker import LEASE_TTL, wait_for_lease
+from crash_worker import LEASE_TTL, stored_run
 
 from rillflow import AsyncNode, AsyncParallelBatchFlow, Flow, Node
-from rillflow.durable import RunNotFoundError, SQLiteCheckpointer
+from rillflow.durable import SQLiteCheckpointer
 
 ITEMS, CONCURRENCY, LOOPS = 60, 8, 40
 _marks = -1
@@ -116,13 +116,7 @@ def main() -> None:
     _marks = os.open(markers, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
     cp = SQLiteCheckpointer(db, lease_ttl=LEASE_TTL)
     flow = prepost() if mode == "prepost" else nested()
-    try:
-        cp.get(run_id)
-        resuming = True
-    except RunNotFoundError:
-        resuming = False
-    if resuming:
-        wait_for_lease(db, run_id)
+    resuming = stored_run(cp, db, run_id)
     print("ready", flush=True)
     options: dict[str, Any] = {"checkpointer": cp, "durability": durability}
     if resuming:

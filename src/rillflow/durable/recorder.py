@@ -163,7 +163,8 @@ class DurableHooks(RunHooks):
         if error is None and (isinstance(node, Flow) or path in self.state.totals):
             for key in self.state.drop_below(path):  # its items and inner positions are done with
                 self._pending[key] = None
-        self._save_if_deferred()
+        # No deferred save here: the step's position comes with on_step (or the item's end) right after,
+        # and a save between the two would hold the visit's changes without the position past it.
 
     def on_items(self, *, path: Path, total: int, items: Sequence[Any], **_: Any) -> None:
         self._check_items(path, items)
