@@ -15,7 +15,7 @@ from ..errors import AsyncNodeInSyncFlowError, FlowError, add_path_segment, desc
 from .bridge import run_inline
 from .context import PATH, RESUME, Path
 from .graph import graph_nodes, label, visit_copy
-from .hooks import ResumeSource, RunHooks, overrides
+from .hooks import RunHooks, overrides
 from .phases import ASYNC
 
 if TYPE_CHECKING:
@@ -44,8 +44,8 @@ class Step:
 
     __slots__ = ("path", "post_start", "prep_end", "source")
 
-    def __init__(self, hooks: RunHooks, path: Path, source: ResumeSource | None = None) -> None:
-        self.path, self.source = path, source if source is not None else RESUME.get()
+    def __init__(self, hooks: RunHooks, path: Path) -> None:
+        self.path, self.source = path, RESUME.get()
         self.prep_end = hooks.on_prep_end if overrides(hooks, "on_prep_end") else None
         self.post_start = hooks.on_post_start if overrides(hooks, "on_post_start") else None
 
@@ -114,8 +114,8 @@ class Walk:
         self.params = params or {**flow.params}
         self.template: BaseNode | None = flow.start_node
         self.steps, self.max_steps = 0, flow.max_steps
-        source = RESUME.get()
-        self.visit = Step(hooks, self.path, source)
+        self.visit = Step(hooks, self.path)
+        source = self.visit.source
         resume = None if source is None else source.resume_point(flow=flow, path=self.path)
         if resume is not None:
             if resume.node_key not in nodes:

@@ -9,11 +9,11 @@ checkpoint from ``get_state_history``, then running from it.
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
 from ..core.node import BaseNode
+from ..core.runner import new_run_id as make_run_id
 from .checkpointer import Checkpointer, RunProgress, RunRecord
 from .diff import dump_value
 from .errors import DurableError
@@ -51,7 +51,7 @@ def start_fork(
         if type(key) is not str:
             raise TypeError(f"fork updates need str keys (keys of `shared`), got {key!r}")
         entries[(SHARED, key)] = dump_value(chosen, value, f"the update of shared[{key!r}]")
-    new_run_id = new_run_id or uuid.uuid4().hex
+    new_run_id = new_run_id or make_run_id()
     note = {"forked_from": run_id, "step": at.step, "updates": sorted(updates or {})}
     stored: dict[tuple[str, str], bytes] = dict(entries)
     stored[(HISTORY, str(at.step))] = start_record(entries, note=note)

@@ -1,4 +1,4 @@
-"""The run page's diagram: the flow's offline SVG (:mod:`rillflow._svg`) with one node marked.
+"""The run page's diagram: the flow's offline SVG (:mod:`rillflow.viz.svg`) with one node marked.
 
 With the flow at hand (``rillflow ui MODULE:FLOW``) the diagram is drawn from it; otherwise from the
 shape the run stored (node keys, classes and successor actions; a flow's first node is its start, as the
