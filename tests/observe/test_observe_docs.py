@@ -22,6 +22,7 @@ def test_the_python_blocks_run_in_order(
     out = capsys.readouterr().out
     assert "NodeEnd(path=('Review', 'Decide')" in out and "action='yes'" in out
     assert "Pipeline > Writing > Load | KeyError: 'notes'" in out
+    assert "['node_end', 'node_end', 'run_end']" in out
     assert "The tide turns twice a day.  [Pipeline > Writing > Draft done]" in out
     assert "['Decide', 'Hold', 'run Review']" in out
     assert 'n1 -->|"yes"| n2' in out and 'n2["Ship"]' in out

@@ -7,7 +7,6 @@ A leaf of the kernel: nodes are used only through their attributes (``name``, ``
 from __future__ import annotations
 
 import copy
-from collections import deque
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -46,16 +45,14 @@ def graph_nodes(flow: Flow) -> dict[str, BaseNode]:
     A node's key is its label, made unique within its flow by ``#2``, ``#3``... in walk order. Checkpoint
     positions, event paths and diagrams all use these keys, so they name nodes alike.
     """
+    start = flow.start_node
+    if start is None:
+        return {}
     keys: dict[str, BaseNode] = {}
-    seen: set[int] = set()
     counts: dict[str, int] = {}  # per label, so many nodes of one class cost O(n), not O(n^2)
-    queue = deque([flow.start_node] if flow.start_node is not None else [])
-    while queue:
-        node = queue.popleft()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        base = label(node)
+    order, seen = [start], {id(start)}
+    for node in order:  # grows while it is walked: breadth-first, each node once
+        base = node.name or type(node).__name__
         n = counts.get(base, 0) + 1
         key = base if n == 1 else f"{base}#{n}"
         while key in keys:  # only when a node is explicitly named like a numbered one
@@ -63,5 +60,8 @@ def graph_nodes(flow: Flow) -> dict[str, BaseNode]:
             key = f"{base}#{n}"
         counts[base] = n
         keys[key] = node
-        queue.extend(node.successors.values())
+        for successor in node.successors.values():
+            if id(successor) not in seen:
+                seen.add(id(successor))
+                order.append(successor)
     return keys

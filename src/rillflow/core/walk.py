@@ -42,26 +42,27 @@ class Step:
     save only what finished phases produced while other visits (parallel items) are still running.
     """
 
-    __slots__ = ("path", "post_start", "prep_end", "source")
+    __slots__ = ("path", "post_start", "prep_end", "source", "watches")
 
     def __init__(self, hooks: RunHooks, path: Path) -> None:
         self.path, self.source = path, RESUME.get()
         self.prep_end = hooks.on_prep_end if overrides(hooks, "on_prep_end") else None
         self.post_start = hooks.on_post_start if overrides(hooks, "on_post_start") else None
+        #: Whether a visit differs from the node's own ``_run`` (a phase is reported, or a resume steers).
+        self.watches = not (self.source is None and self.prep_end is None and self.post_start is None)
 
     def _resumed_prep(self, node: BaseNode, path: Path) -> tuple[bool, Any]:
         source = self.source
-        if source is None:
+        if source is None or node.resume_runs_prep:
             return False, None
-        resumed, prep_res = source.prep_result(node=node, path=path)
-        return (False, None) if node.resume_runs_prep else (resumed, prep_res)
+        return source.prep_result(node=node, path=path)
 
     def run(self, node: BaseNode, shared: Any, path: Path | None = None) -> Any:
         """One visit, as ``node._run``."""
         if node._needs_loop:
             raise needs_loop_error(node)
         path = path or self.path
-        resumed, p = self._resumed_prep(node, path)
+        resumed, p = (False, None) if self.source is None else self._resumed_prep(node, path)
         if not resumed:
             p = node._prep_value(node.prep(shared))
         if self.prep_end is not None:
@@ -75,7 +76,7 @@ class Step:
         """One visit, as ``node._run_async``."""
         path = path or self.path
         plan = node._active_plan()
-        resumed, p = self._resumed_prep(node, path)
+        resumed, p = (False, None) if self.source is None else self._resumed_prep(node, path)
         if not resumed:
             p = getattr(node, plan.prep.name)(shared)
             if plan.prep.kind == ASYNC:
@@ -93,27 +94,28 @@ class Step:
 class Walk:
     """One hooked run of a flow: where it starts (or resumes), and what each visit reports.
 
-    A flow run visits one node at a time, so the current visit's path, token and start time live on the
-    walk itself; node paths are computed once per walk.
+    ``run``/``run_async`` are the hooked twins of ``Flow._orch``/``_orch_async``: each visit runs through
+    :class:`Step`, inside its node path (for ``emit``, nested flows and errors), between ``on_node_start``
+    and ``on_node_end``. Only the hook methods something overrides are called (a listener run skips
+    ``on_step``, for example), and the loops keep what they use in locals: this is the hot path of every
+    run with a listener, a tracer or a checkpointer.
     """
 
-    __slots__ = (
-        "flow", "keys", "max_steps", "node_end", "node_path", "node_start", "params", "path", "paths",
-        "shared", "started", "step", "steps", "template", "token", "visit",
-    )  # fmt: skip
+    __slots__ = ("flow", "keys", "node_end", "node_start", "params", "path", "paths", "shared", "step",
+                 "steps", "template", "visit")  # fmt: skip
 
     def __init__(self, flow: Flow, shared: Any, params: dict[str, Any] | None, hooks: RunHooks) -> None:
         self.flow, self.shared, self.path = flow, shared, PATH.get()
-        # Only the methods some hook overrides are called: a listener run skips on_step, for example.
         self.node_start = hooks.on_node_start if overrides(hooks, "on_node_start") else None
         self.node_end = hooks.on_node_end if overrides(hooks, "on_node_end") else None
         self.step = hooks.on_step if overrides(hooks, "on_step") else None
         nodes = graph_nodes(flow)
-        self.keys = {id(node): key for key, node in nodes.items()}
-        self.paths = {id(node): (*self.path, key) for key, node in nodes.items()}
+        base, self.keys, self.paths = self.path, {}, {}
+        for key, node in nodes.items():
+            self.keys[id(node)], self.paths[id(node)] = key, (*base, key)
         self.params = params or {**flow.params}
         self.template: BaseNode | None = flow.start_node
-        self.steps, self.max_steps = 0, flow.max_steps
+        self.steps = 0
         self.visit = Step(hooks, self.path)
         source = self.visit.source
         resume = None if source is None else source.resume_point(flow=flow, path=self.path)
@@ -125,76 +127,99 @@ class Walk:
                 )
             self.template, self.steps = nodes[resume.node_key], resume.steps
 
-    def first(self) -> Any:
-        return visit_copy(self.template)
+    def node_path(self, template: BaseNode | None, node: BaseNode) -> Path:
+        return self.paths.get(id(template)) or (*self.path, label(node))
 
-    def enter(self, node: BaseNode) -> None:
-        self.steps += 1
-        if self.max_steps is not None:
-            self.flow._check_steps(self.steps, node)
-        node.set_params({**self.params})
-        node_path = self.paths.get(id(self.template)) or (*self.path, label(node))
-        self.node_path = node_path
-        if self.node_start is not None:
-            self.node_start(node=node, path=node_path, shared=self.shared)
-        self.token = PATH.set(node_path)
-        self.started = _now()
-
-    def fail(self, node: BaseNode, exc: BaseException) -> None:
-        PATH.reset(self.token)
+    def failed(self, node: BaseNode, path: Path, exc: BaseException, started: float) -> None:
         if self.node_end is not None:
             self.node_end(
-                node=node, path=self.node_path, action=None, error=exc, duration=_now() - self.started,
-                shared=self.shared,
-            )  # fmt: skip
+                node=node, path=path, action=None, error=exc, duration=_now() - started, shared=self.shared
+            )
         if isinstance(exc, Exception):
             add_path_segment(exc, label(node))
 
-    def leave(self, node: BaseNode, action: Any) -> Any:
-        duration = _now() - self.started
-        PATH.reset(self.token)
-        if self.node_end is not None:
-            self.node_end(
-                node=node,
-                path=self.node_path,
-                action=action,
-                error=None,
-                duration=duration,
-                shared=self.shared,
-            )
-        self.template = nxt = self.flow.get_next_node(node, action)
-        if self.step is not None:
-            next_key = None if nxt is None else self.keys.get(id(nxt)) or label(nxt)
-            self.step(flow=self.flow, path=self.path, next_key=next_key, steps=self.steps, shared=self.shared)
-        return visit_copy(nxt)
+    def stepped(self, nxt: BaseNode | None) -> None:
+        assert self.step is not None
+        next_key = None if nxt is None else self.keys.get(id(nxt)) or label(nxt)
+        self.step(flow=self.flow, path=self.path, next_key=next_key, steps=self.steps, shared=self.shared)
+
+    # The twin loops below are the hot path of every hooked run, so they keep what they use in locals
+    # and call a visit's own ``_run`` when nothing watches its phases.
+    def run(self) -> Any:
+        flow, shared, params, paths = self.flow, self.shared, self.params, self.paths
+        node_start, node_end, path_set, path_reset = self.node_start, self.node_end, PATH.set, PATH.reset
+        visit = self.visit.run if self.visit.watches else None
+        template, action = self.template, None
+        curr = visit_copy(template)
+        while curr is not None:
+            self.steps += 1
+            if flow.max_steps is not None:
+                flow._check_steps(self.steps, curr)
+            curr.set_params({**params})
+            node_path = paths.get(id(template)) or self.node_path(template, curr)
+            if node_start is not None:
+                node_start(node=curr, path=node_path, shared=shared)
+            token = path_set(node_path)
+            started = _now()
+            try:
+                action = curr._run(shared) if visit is None else visit(curr, shared, node_path)
+            except BaseException as exc:
+                path_reset(token)
+                self.failed(curr, node_path, exc, started)
+                raise
+            path_reset(token)
+            if node_end is not None:
+                duration = _now() - started
+                node_end(
+                    node=curr, path=node_path, action=action, error=None, duration=duration, shared=shared
+                )
+            template = flow.get_next_node(curr, action)
+            if self.step is not None:
+                self.stepped(template)
+            curr = visit_copy(template)
+        return action
+
+    async def run_async(self) -> Any:
+        flow, shared, params, paths = self.flow, self.shared, self.params, self.paths
+        node_start, node_end, path_set, path_reset = self.node_start, self.node_end, PATH.set, PATH.reset
+        visit = self.visit.run_async if self.visit.watches else None
+        template, action = self.template, None
+        curr = visit_copy(template)
+        while curr is not None:
+            self.steps += 1
+            if flow.max_steps is not None:
+                flow._check_steps(self.steps, curr)
+            curr.set_params({**params})
+            node_path = paths.get(id(template)) or self.node_path(template, curr)
+            if node_start is not None:
+                node_start(node=curr, path=node_path, shared=shared)
+            token = path_set(node_path)
+            started = _now()
+            try:
+                action = await (curr._run_async(shared) if visit is None else visit(curr, shared, node_path))
+            except BaseException as exc:
+                path_reset(token)
+                self.failed(curr, node_path, exc, started)
+                raise
+            path_reset(token)
+            if node_end is not None:
+                duration = _now() - started
+                node_end(
+                    node=curr, path=node_path, action=action, error=None, duration=duration, shared=shared
+                )
+            template = flow.get_next_node(curr, action)
+            if self.step is not None:
+                self.stepped(template)
+            curr = visit_copy(template)
+        return action
 
 
 def orch_hooked(flow: Flow, shared: Any, params: dict[str, Any] | None, hooks: RunHooks) -> Any:
-    walk = Walk(flow, shared, params, hooks)
-    curr, last_action = walk.first(), None
-    while curr is not None:
-        walk.enter(curr)
-        try:
-            last_action = walk.visit.run(curr, shared, walk.node_path)
-        except BaseException as exc:
-            walk.fail(curr, exc)
-            raise
-        curr = walk.leave(curr, last_action)
-    return last_action
+    return Walk(flow, shared, params, hooks).run()
 
 
 async def orch_hooked_async(flow: Flow, shared: Any, params: dict[str, Any] | None, hooks: RunHooks) -> Any:
-    walk = Walk(flow, shared, params, hooks)
-    curr, last_action = walk.first(), None
-    while curr is not None:
-        walk.enter(curr)
-        try:
-            last_action = await walk.visit.run_async(curr, shared, walk.node_path)
-        except BaseException as exc:
-            walk.fail(curr, exc)
-            raise
-        curr = walk.leave(curr, last_action)
-    return last_action
+    return await Walk(flow, shared, params, hooks).run_async()
 
 
 # --- batch items ----------------------------------------------------------------------------------

@@ -2,11 +2,13 @@
 integrations that consume them: OpenTelemetry tracing (``rillflow.observe.otel``) and progress bars
 (``rillflow.observe.progress``), each needing its optional extra.
 
-A listener is any callable taking one :class:`Event` (``async def`` works too).
+A listener is any callable taking one :class:`Event` (``async def`` works too); annotated with event types
+(``def on_end(event: NodeEnd)``) or wrapped in :func:`listen_to`, it gets only those.
 ``async for event in flow.stream_async(shared)`` yields the same events as the run goes.
 See docs/observability.md.
 """
 
+from .event_types import EVENT_TYPES, FilteredListener, listen_to
 from .events import (
     Emit,
     Error,
@@ -25,11 +27,13 @@ from .events import (
 from .listeners import EventHooks, Listener, listener_hooks
 
 __all__ = [
+    "EVENT_TYPES",
     "Emit",
     "Error",
     "Event",
     "EventHooks",
     "Fallback",
+    "FilteredListener",
     "ItemEnd",
     "ItemStart",
     "Items",
@@ -40,5 +44,6 @@ __all__ = [
     "Retry",
     "RunEnd",
     "RunStart",
+    "listen_to",
     "listener_hooks",
 ]

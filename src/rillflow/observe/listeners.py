@@ -1,5 +1,9 @@
 """Turn the engine's hook calls into events and deliver them to listeners (plain callables, sync or async).
 
+A listener takes every event, or only the types its parameter is annotated with
+(``def on_end(event: NodeEnd)``, ``NodeEnd | Error``) or that :func:`listen_to` names: events no listener
+takes are not built at all, and hook calls whose events nobody takes are skipped.
+
 A sync listener is called inline, where the event happens. An async listener (or any listener returning an
 awaitable) gets its events in order: in an async run they are awaited by one task on the run's loop, and
 the run awaits that task before it returns (``aclose``), so no listener task outlives the run; in a sync
@@ -19,9 +23,10 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from ..core.context import Path
-from ..core.hooks import RunHooks
+from ..core.hooks import RunHooks, noop
 from ..core.node import BaseNode
 from ..errors import Interrupt
+from .event_types import EVENT_TYPES, listener_event_types
 from .events import (
     Emit,
     Error,
@@ -44,12 +49,37 @@ Listener = Callable[[Event], Any]
 """A callable taking one :class:`Event`; it may be ``async def`` (or return an awaitable)."""
 
 
+#: For each hook method that can be skipped, the events it delivers: with no listener taking any of them,
+#: the engine does not call the method at all.
+_DELIVERS: dict[str, tuple[type[Event], ...]] = {
+    "on_node_start": (NodeStart,),
+    "on_node_end": (NodeEnd, Error, Pause),
+    "on_retry": (Retry,),
+    "on_fallback": (Fallback,),
+    "on_items": (Items,),
+    "on_item_start": (ItemStart,),
+    "on_item_end": (ItemEnd, Error, Pause),
+    "on_emit": (Emit,),
+}
+
+
+@noop
+def _skipped(**_: Any) -> None:
+    return None
+
+
 class EventHooks(RunHooks):
     """Run hooks that build :class:`Event` objects and hand them to ``listeners``; every event carries the
-    run id the run was started with."""
+    run id the run was started with. Each event goes to the listeners that take its type."""
 
     def __init__(self, listeners: Iterable[Listener]) -> None:
         self.listeners = list(listeners)
+        self._taken = [(_unwrap(listener), listener_event_types(listener)) for listener in self.listeners]
+        self._to: dict[type[Event], tuple[Listener, ...]] = {kind: self._takers(kind) for kind in EVENT_TYPES}
+        for method, kinds in _DELIVERS.items():
+            if not any(self._to[kind] for kind in kinds):
+                setattr(self, method, _skipped)  # the engine sees a no-op and never calls it
+        self._node_start_to, self._node_end_to = self._to[NodeStart], self._to[NodeEnd]
         self.run_id = ""
         self._started = 0.0
         self._reported: dict[int, BaseException] = {}  # errors already reported, by id (kept alive)
@@ -61,9 +91,19 @@ class EventHooks(RunHooks):
         self._runner: asyncio.Runner | None = None
 
     # --- delivery -----------------------------------------------------------------------------------
+    def _takers(self, kind: type[Event]) -> tuple[Listener, ...]:
+        return tuple(fn for fn, types in self._taken if types is None or issubclass(kind, types))
+
     def deliver(self, event: Event) -> None:
-        """Call every listener with ``event``; schedule what async listeners return."""
-        for listener in self.listeners:
+        """Hand ``event`` to every listener that takes its type; schedule what async listeners return."""
+        kind = type(event)
+        listeners = self._to.get(kind)
+        if listeners is None:  # an event type of your own
+            listeners = self._to[kind] = self._takers(kind)
+        self._send(listeners, event)
+
+    def _send(self, listeners: tuple[Listener, ...], event: Event) -> None:
+        for listener in listeners:
             try:
                 result = listener(event)
             except Exception as exc:
@@ -132,14 +172,16 @@ class EventHooks(RunHooks):
         except RuntimeError:
             self._loop = None
         self._started = time.perf_counter()
-        self.deliver(RunStart(path, run_id, _now()))
+        if self._to[RunStart]:
+            self._send(self._to[RunStart], RunStart(path, run_id, _now()))
 
     def on_run_end(self, *, path: Path, error: BaseException | None, **_: Any) -> None:
         if error is not None:
             self._report(path, error)
         duration = time.perf_counter() - self._started
         try:
-            self.deliver(RunEnd(path, self.run_id, _now(), duration, error))
+            if self._to[RunEnd]:
+                self._send(self._to[RunEnd], RunEnd(path, self.run_id, _now(), duration, error))
         finally:
             self._reported.clear()
             if self._runner is not None:
@@ -147,7 +189,8 @@ class EventHooks(RunHooks):
                 self._runner = None
 
     def on_node_start(self, *, node: BaseNode, path: Path, **_: Any) -> None:
-        self.deliver(NodeStart(path, self.run_id, _now(), type(node).__name__))
+        if self._node_start_to:
+            self._send(self._node_start_to, NodeStart(path, self.run_id, _now(), type(node).__name__))
 
     def on_node_end(
         self,
@@ -161,32 +204,33 @@ class EventHooks(RunHooks):
     ) -> None:
         if error is not None:
             self._report(path, error)
-        retries = getattr(node, "cur_retry", 0)
-        self.deliver(
-            NodeEnd(path, self.run_id, _now(), type(node).__name__, action, duration, retries, error)
-        )
+        if self._node_end_to:
+            retries = getattr(node, "cur_retry", 0)
+            event = NodeEnd(path, self.run_id, _now(), type(node).__name__, action, duration, retries, error)
+            self._send(self._node_end_to, event)
 
     def on_retry(self, *, path: Path, attempt: int, error: BaseException, delay: float, **_: Any) -> None:
-        self.deliver(Retry(path, self.run_id, _now(), attempt, error, delay))
+        self._send(self._to[Retry], Retry(path, self.run_id, _now(), attempt, error, delay))
 
     def on_fallback(self, *, path: Path, error: BaseException, **_: Any) -> None:
-        self.deliver(Fallback(path, self.run_id, _now(), error))
+        self._send(self._to[Fallback], Fallback(path, self.run_id, _now(), error))
 
     def on_items(self, *, path: Path, total: int, **_: Any) -> None:
-        self.deliver(Items(path, self.run_id, _now(), total))
+        self._send(self._to[Items], Items(path, self.run_id, _now(), total))
 
     def on_item_start(self, *, path: Path, index: int, **_: Any) -> None:
-        self.deliver(ItemStart(path, self.run_id, _now(), index))
+        self._send(self._to[ItemStart], ItemStart(path, self.run_id, _now(), index))
 
     def on_item_end(
         self, *, path: Path, index: int, result: Any, error: BaseException | None, **_: Any
     ) -> None:
         if error is not None:
             self._report((*path, f"#{index}"), error)
-        self.deliver(ItemEnd(path, self.run_id, _now(), index, result, error))
+        if self._to[ItemEnd]:
+            self._send(self._to[ItemEnd], ItemEnd(path, self.run_id, _now(), index, result, error))
 
     def on_emit(self, *, path: Path, kind: str, data: Any, **_: Any) -> None:
-        self.deliver(Emit(kind=kind, path=path, run_id=self.run_id, time=_now(), data=data))
+        self._send(self._to[Emit], Emit(kind=kind, path=path, run_id=self.run_id, time=_now(), data=data))
 
     def _report(self, path: Path, error: BaseException) -> None:
         """An ``error`` (or ``pause``) event where an exception is first seen, not again on the way out."""
@@ -194,9 +238,16 @@ class EventHooks(RunHooks):
             return
         self._reported[id(error)] = error
         if isinstance(error, Interrupt):
-            self.deliver(Pause(error.path or path, self.run_id, _now(), error.payload))
+            if self._to[Pause]:
+                self._send(self._to[Pause], Pause(error.path or path, self.run_id, _now(), error.payload))
         elif isinstance(error, Exception):  # not cancellations or KeyboardInterrupt: those are not failures
-            self.deliver(Error(path, self.run_id, _now(), error))
+            if self._to[Error]:
+                self._send(self._to[Error], Error(path, self.run_id, _now(), error))
+
+
+def _unwrap(listener: Listener) -> Listener:
+    """The callable to call: a :func:`listen_to` wrapper's own listener (its filter is applied here)."""
+    return getattr(listener, "__rillflow_listener__", listener)
 
 
 async def _wrap(awaitable: Awaitable[Any]) -> Any:
