@@ -92,6 +92,7 @@ def test_unannotated_broad_or_unresolvable_annotations_take_every_event() -> Non
     def mixed(event: NodeEnd | int) -> None: ...
 
     unresolvable = _unresolvable_listener()
+    listener: Any
     for listener in (plain, broad, anything, any_typed, mixed, unresolvable, print, [].append):
         assert listener_event_types(listener) is None, listener
     seen: list[str] = []

@@ -45,8 +45,10 @@ from .events import (
 
 _now = time.time
 
-Listener = Callable[[Event], Any]
-"""A callable taking one :class:`Event`; it may be ``async def`` (or return an awaitable)."""
+# ``Any``, not ``Event``: a listener annotated ``(event: NodeEnd)`` is called with NodeEnd events only.
+Listener = Callable[[Any], Any]
+"""A callable taking one :class:`Event` (or the event types its annotation names); it may be
+``async def`` (or return an awaitable)."""
 
 
 #: For each hook method that can be skipped, the events it delivers: with no listener taking any of them,
