@@ -427,3 +427,61 @@ def test_a_hook_taking_only_some_fields_keeps_working_when_more_are_passed() -> 
     hooks = Ends()
     rf.Flow(Route("go", name="A"), name="Top").run({}, hooks=[hooks, Recorder()])
     assert hooks.actions == ["go"]
+
+
+def test_fan_out_awaits_settle_of_each_hook_that_settles() -> None:
+    settled: list[str] = []
+
+    class Settling(RunHooks):
+        def __init__(self, tag: str) -> None:
+            self.tag = tag
+
+        async def settle(self) -> None:
+            await asyncio.sleep(0)
+            settled.append(self.tag)
+
+    fan = MultiHooks([Settling("a"), RunHooks(), Settling("b")])
+    asyncio.run(fan.settle())
+    assert settled == ["a", "b"]
+    assert "settle" not in HOOK_METHODS  # awaited, not called like the observing methods
+    quiet = MultiHooks([RunHooks(), RunHooks()])
+    assert getattr(quiet.settle, "__rillflow_noop__", False)  # the loops skip it
+
+
+def test_async_runs_await_settle_after_each_step_and_item_sync_runs_never() -> None:
+    log: list[str] = []
+
+    class Settling(RunHooks):
+        def on_node_end(self, *, path: Path, **_: Any) -> None:
+            log.append("end " + path[-1])
+
+        def on_item_end(self, *, index: int, **_: Any) -> None:
+            log.append(f"item {index}")
+
+        async def settle(self) -> None:
+            await asyncio.sleep(0)  # a real suspension: the run waits here
+            log.append("settled")
+
+    class Items(rf.AsyncParallelBatchNode):
+        async def prep_async(self, shared: Any) -> list[int]:
+            return [0, 1]
+
+        async def exec_async(self, item: int) -> int:
+            return item
+
+    first = rf.AsyncNode(name="First")
+    first >> Items(max_concurrency=1)
+    asyncio.run(rf.AsyncFlow(first).run_async({}, hooks=Settling()))
+    # Not after the flow's last step: its end is its parent's (here: the run's end).
+    assert log == ["end First", "settled", "item 0", "settled", "item 1", "settled", "end Items"]
+
+    log.clear()
+
+    class SyncItems(rf.BatchNode):
+        def prep(self, shared: Any) -> list[int]:
+            return [0, 1]
+
+    sync_first = rf.Node(name="First")
+    sync_first >> SyncItems()
+    rf.Flow(sync_first).run({}, hooks=Settling())
+    assert log == ["end First", "item 0", "item 1", "end SyncItems"]

@@ -13,7 +13,8 @@ run on the loop thread in async flows.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import inspect
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -109,13 +110,21 @@ class RunHooks:
     def on_emit(self, *, path: Path, kind: str, data: Any, **_: Any) -> None:
         """A node called :func:`~rillflow.hooks.emit` (for example a text chunk of a streamed LLM reply)."""
 
+    @noop
+    async def settle(self) -> None:
+        """Awaited by async runs when a step or a batch item has ended, after its hooks ran: hooks that
+        hand slow work to a thread (a durable run's checkpoint write) let the run wait for it here
+        instead of blocking the event loop. Sync runs never await it."""
+
     async def aclose(self) -> None:
         """Awaited when an async run ends, after ``on_run_end``: finish async work (async listeners)."""
 
 
 #: The observing methods, in the order a run calls them; fan-out forwards each of them.
 HOOK_METHODS: tuple[str, ...] = tuple(
-    name for name, value in vars(RunHooks).items() if getattr(value, "__rillflow_noop__", False)
+    name
+    for name, value in vars(RunHooks).items()
+    if getattr(value, "__rillflow_noop__", False) and not inspect.iscoroutinefunction(value)
 )
 
 
@@ -170,6 +179,19 @@ def _ignore(**_: Any) -> None:
     return None
 
 
+@noop
+async def _settled() -> None:
+    return None
+
+
+def _settle_each(methods: Sequence[Callable[[], Awaitable[None]]]) -> Callable[[], Awaitable[None]]:
+    async def settle() -> None:
+        for method in methods:
+            await method()
+
+    return settle
+
+
 class MultiHooks(RunHooks):
     """Calls several hooks in order. Each method is bound once, to the hooks that override it, so a hook
     that ignores an event costs nothing for it."""
@@ -179,6 +201,8 @@ class MultiHooks(RunHooks):
         for name in HOOK_METHODS:
             methods = [getattr(h, name) for h in self.hooks if overrides(h, name)]
             setattr(self, name, _fan_out(methods) if methods else _ignore)
+        settling = [h.settle for h in self.hooks if overrides(h, "settle")]
+        setattr(self, "settle", _settle_each(settling) if settling else _settled)  # noqa: B010 (a method)
 
     async def aclose(self) -> None:
         for h in self.hooks:

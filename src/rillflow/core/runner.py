@@ -73,10 +73,11 @@ async def execute(
     source: ResumeSource | None = None
     if resume is not None or "run_id" in options or request.durable:
         durable = load("durable")
+        # An async run must not block its loop on checkpoint writes; a sync run has no loop to block.
         if resume is not None:
-            session = durable.resume(node, request.run_id, resume[1], **request.durable)
+            session = durable.resume(node, request.run_id, resume[1], on_loop=not sync, **request.durable)
         else:
-            session = durable.start(node, shared, run_id=request.run_id, **request.durable)
+            session = durable.start(node, shared, run_id=request.run_id, on_loop=not sync, **request.durable)
         if session.outcome is not None:  # a finished run is not run again
             return session.outcome
         shared, source = session.shared, session.source

@@ -101,14 +101,15 @@ class Walk:
     run with a listener, a tracer or a checkpointer.
     """
 
-    __slots__ = ("flow", "keys", "node_end", "node_start", "params", "path", "paths", "shared", "step",
-                 "steps", "template", "visit")  # fmt: skip
+    __slots__ = ("flow", "keys", "node_end", "node_start", "params", "path", "paths", "settle", "shared",
+                 "step", "steps", "template", "visit")  # fmt: skip
 
     def __init__(self, flow: Flow, shared: Any, params: dict[str, Any] | None, hooks: RunHooks) -> None:
         self.flow, self.shared, self.path = flow, shared, PATH.get()
         self.node_start = hooks.on_node_start if overrides(hooks, "on_node_start") else None
         self.node_end = hooks.on_node_end if overrides(hooks, "on_node_end") else None
         self.step = hooks.on_step if overrides(hooks, "on_step") else None
+        self.settle = hooks.settle if overrides(hooks, "settle") else None
         nodes = graph_nodes(flow)
         base, self.keys, self.paths = self.path, {}, {}
         for key, node in nodes.items():
@@ -210,6 +211,10 @@ class Walk:
             template = flow.get_next_node(curr, action)
             if self.step is not None:
                 self.stepped(template)
+            # Not after the last step: the flow's end belongs to its parent's step (or batch item), and a
+            # pause there would let a sibling's save hold this flow's changes without its parent's record.
+            if self.settle is not None and template is not None:
+                await self.settle()
             curr = visit_copy(template)
         return action
 
@@ -226,7 +231,7 @@ async def orch_hooked_async(flow: Flow, shared: Any, params: dict[str, Any] | No
 class ItemRun:
     """Reports the items of one batch node or batch flow, and skips those a resume already has."""
 
-    __slots__ = ("done", "hooks", "node", "path", "report_results", "show_item", "total")
+    __slots__ = ("done", "hooks", "node", "path", "report_results", "settle", "show_item", "total")
 
     def __init__(
         self,
@@ -239,6 +244,7 @@ class ItemRun:
     ) -> None:
         self.node, self.hooks, self.path, self.total = node, hooks, PATH.get(), len(items)
         self.report_results, self.show_item = report_results, show_item
+        self.settle = hooks.settle if overrides(hooks, "settle") else None
         hooks.on_items(node=node, path=self.path, total=self.total, items=items)
         source = RESUME.get()
         self.done = {} if source is None else source.finished_items(node=node, path=self.path)
@@ -277,6 +283,8 @@ class ItemRun:
                 self.fail(index, token, exc)
                 raise
             self.end(index, token, result)
+            if self.settle is not None:
+                await self.settle()
             return result
 
         return run
@@ -290,7 +298,7 @@ def batch_hooked(
     async def run_one_inline(item: Any) -> Any:
         return run_one(item)
 
-    return run_inline(batch_hooked_async(node, items, hooks, run_one_inline, flow=flow))
+    return run_inline(batch_hooked_async(node, items, hooks, run_one_inline, flow=flow, settles=False))
 
 
 async def batch_hooked_async(
@@ -300,9 +308,12 @@ async def batch_hooked_async(
     run_one: Callable[[Any], Awaitable[Any]],
     *,
     flow: bool,
+    settles: bool = True,
 ) -> list[Any]:
+    """The batch loop with hooks; ``settles=False`` for the sync face (sync runs never await ``settle``)."""
     seq = list(items)
     run = ItemRun(node, hooks, seq, report_results=not flow, show_item=flow)
+    settle = run.settle if settles else None
     results = []
     for index, item in enumerate(seq):
         if index in run.done:
@@ -316,5 +327,7 @@ async def batch_hooked_async(
             run.name(exc, index, item)
             raise
         run.end(index, token, result)
+        if settle is not None:
+            await settle()
         results.append(result)
     return results

@@ -99,6 +99,9 @@ class Checkpointer(ABC):
     lease_ttl: float = LEASE_TTL
     #: whether runs record their step history (entries of namespace "h" in ``write``; ``load_history``)
     keeps_history = False
+    #: Whether a write waits on I/O long enough to matter (a server, an fsync): async runs then write from
+    #: a thread, so the event loop goes on meanwhile. False for in-memory and SQLite ``NORMAL`` writes.
+    writes_wait = True
 
     def __init__(
         self,

@@ -27,6 +27,8 @@ from .history import folded, split
 class MemoryCheckpointer(Checkpointer):
     """Keeps runs in a dict (thread-safe). Lost when the process exits."""
 
+    writes_wait = False  # a dict update: a thread would cost more than the write
+
     def __init__(
         self,
         *,

@@ -79,8 +79,12 @@ class DurableHooks(RunHooks):
         self._unsaved: set[Path] = set()  # visits past prep whose prep result is not saved yet
         self._tainted = False  # a visit stopped inside a prep or post: `shared` is not consistent
         self._deferred = False  # a save with `shared` is waiting for the busy visits
+        # A save that failed: its changes are lost, so no later state is whole; nothing more is saved.
+        self._write_failed: BaseException | None = None
         self.extra_values: dict[str, Any] = {}  # what set_extra was given, for the run's result
         self.history = StepRecorder() if keeps_history(saver.checkpointer) else None
+        if not saver.settles:  # its saves are done when they return: the run need not await anything
+            self.settle = RunHooks.settle.__get__(self)  # type: ignore[method-assign]
 
     # --- extras: small named records a feature keeps with the run (the usage meter's totals) ---------
     def extra(self, name: str) -> bytes | None:
@@ -93,6 +97,9 @@ class DurableHooks(RunHooks):
         self.state.extras[name] = data
         self._pending[(EXTRA, name)] = data
         self.extra_values[name] = value
+
+    async def settle(self) -> None:
+        await self.saver.settle()
 
     # --- recording ------------------------------------------------------------------------------
     def on_step(self, *, path: Path, next_key: str | None, steps: int, **_: Any) -> None:
@@ -258,6 +265,8 @@ class DurableHooks(RunHooks):
 
     def _save(self, with_shared: bool, kind: str | None = None) -> None:
         self._check_lease()
+        if self._write_failed is not None:
+            raise self._write_failed  # the run fails (a batch that collects failures too)
         with_shared = with_shared or self._deferred
         if with_shared and not self._consistent():
             self._deferred = True  # saved with the first phase end that leaves `shared` whole
@@ -266,7 +275,11 @@ class DurableHooks(RunHooks):
         changes = self._take_changes(with_shared)
         if self.history is not None:
             self.history.record(changes, self.steps, kind)
-        self.saver.save(changes, RunProgress("running", self.steps, time.time()))
+        try:
+            self.saver.save(changes, RunProgress("running", self.steps, time.time()))
+        except BaseException as exc:
+            self._write_failed = exc
+            raise
 
     def _save_if_deferred(self) -> None:
         if self._deferred and self.saver.per_step:
@@ -286,11 +299,16 @@ class DurableHooks(RunHooks):
         serialized, so the last consistent checkpoint stays as it is); so does a run that stopped with
         a visit inside a prep or post (``shared`` holds half of its changes)."""
         self._check_lease()
+        failed_write = self._write_failed
+        ended_anyway = failed_write is not None and status != "failed"
+        if ended_anyway:  # a batch that collects failures ended: the run is not durable past that write
+            assert failed_write is not None
+            status, error = "failed", f"{type(failed_write).__name__}: {failed_write}"
         if status == "done":  # answers no node used (it was left by another branch): nothing needs them
             for path in list(self.state.answers):
                 self._answer_used(path)
-        elif with_state and not self._consistent():
-            with_state = False
+        elif with_state and (failed_write is not None or not self._consistent()):
+            with_state = False  # the stored state stays the last whole one; a resume continues from it
         changes = self._take_changes(with_shared=True) if with_state else {}
         if status != "done":  # a pause or a failure is a step of its own; the end is the last step
             self.steps += 1
@@ -298,3 +316,6 @@ class DurableHooks(RunHooks):
             self.history.record(changes, self.steps, status)
         progress = RunProgress(status, self.steps, time.time(), error, pause_path, payload, result)
         self.saver.finish(changes, progress)
+        if ended_anyway:
+            assert failed_write is not None
+            raise failed_write

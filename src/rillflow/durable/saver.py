@@ -1,6 +1,8 @@
 """Durability modes: when a run's changes reach the checkpointer.
 
 ``sync``: written (committed) before the next step starts; a crash loses only the step that was running.
+In an async run the write happens in a writer thread and the run awaits it (``settle``) before its next
+step, so a database round trip never blocks the event loop (other runs and tasks go on meanwhile).
 ``async``: handed to a writer thread that commits them while the next steps run, several at a time. The
 writer commits as soon as anything is queued, and a step waits when :data:`ASYNC_MAX_UNSAVED` steps are
 not committed yet, so a crash loses at most that many finished steps (plus the one running).
@@ -10,8 +12,10 @@ since its start (a resume starts it over from the ``shared`` it started with).
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Literal
 
 from .checkpointer import Changes, Checkpointer, Key, RunProgress
@@ -26,12 +30,17 @@ class Saver:
     """``sync``: writes at once. Subclasses write later (``exit``) or from a thread (``async``)."""
 
     per_step = True
+    #: True when the run must await :meth:`settle` after its saves (the write is not done on return).
+    settles = False
 
     def __init__(self, checkpointer: Checkpointer, run_id: str) -> None:
         self.checkpointer, self.run_id = checkpointer, run_id
 
     def save(self, changes: Changes, progress: RunProgress) -> None:
         self.checkpointer.write(self.run_id, changes, progress)
+
+    async def settle(self) -> None:
+        """Return once every save so far is written (a plain save already is)."""
 
     def finish(self, changes: Changes, progress: RunProgress) -> None:
         """The last save of this run (also after a failure): returns once everything is written."""
@@ -46,6 +55,59 @@ class ExitSaver(Saver):
 
     def finish(self, changes: Changes, progress: RunProgress) -> None:
         self.checkpointer.write(self.run_id, changes, progress)
+
+
+class ThreadSaver(Saver):
+    """``sync`` durability in an async run: each write runs in a writer thread, and the run awaits it
+    (:meth:`settle`) before its next step or item, so the event loop is never blocked on the database.
+    Writes keep their order; after a failed write none of the later ones is attempted (each holds only
+    its own changes) and the run gets the error at its next save or settle."""
+
+    settles = True
+
+    def __init__(self, checkpointer: Checkpointer, run_id: str) -> None:
+        super().__init__(checkpointer, run_id)
+        self._writer: ThreadPoolExecutor | None = None
+        self._last: Future[None] | None = None
+        self._error: BaseException | None = None
+
+    def _write(self, changes: Changes, progress: RunProgress) -> None:
+        if self._error is None:
+            try:
+                self.checkpointer.write(self.run_id, changes, progress)
+            except BaseException as exc:
+                self._error = exc
+
+    def save(self, changes: Changes, progress: RunProgress) -> None:
+        if self._error is not None:
+            raise self._error
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(1, thread_name_prefix="rillflow-checkpoint")
+        self._last = self._writer.submit(self._write, changes, progress)
+
+    async def settle(self) -> None:
+        last = self._last
+        if last is not None and not last.done():
+            await asyncio.wrap_future(last)
+        if self._error is not None:
+            raise self._error
+
+    def finish(self, changes: Changes, progress: RunProgress) -> None:
+        writer, self._writer = self._writer, None
+        if writer is not None:  # the writes still queued go first; then this one, here
+            writer.shutdown(wait=True)
+        error, self._error = self._error, None
+        if error is None:
+            self.checkpointer.write(self.run_id, changes, progress)
+            return
+        # A write failed, and the changes queued after it were not written: store only the failure, so a
+        # resume continues from the last write that succeeded (a consistent state), as after a crash.
+        message = progress.error or f"{type(error).__name__}: {error}"
+        self.checkpointer.write(
+            self.run_id, {}, RunProgress("failed", progress.steps, progress.updated, message)
+        )
+        if progress.status != "failed":
+            raise error
 
 
 _Item = tuple[Changes, RunProgress] | threading.Event | None
@@ -121,9 +183,13 @@ def check_durability(durability: str) -> None:
         raise ValueError(f"durability must be one of {DURABILITIES}, got {durability!r}")
 
 
-def make_saver(durability: str, checkpointer: Checkpointer, run_id: str) -> Saver:
+def make_saver(durability: str, checkpointer: Checkpointer, run_id: str, *, on_loop: bool = False) -> Saver:
+    """The saver for ``durability``; ``on_loop``: the run is async (a ``sync`` write then must not block
+    the event loop, unless the checkpointer's writes never wait on I/O)."""
     check_durability(durability)
     if durability == "sync":
+        if on_loop and checkpointer.writes_wait:
+            return ThreadSaver(checkpointer, run_id)
         return Saver(checkpointer, run_id)
     if durability == "async":
         return BackgroundSaver(checkpointer, run_id)

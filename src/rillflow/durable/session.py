@@ -54,6 +54,7 @@ class Session:
         checkpointer: Checkpointer | None = None,
         durability: Durability = "sync",
         serializer: Serializer | None = None,
+        on_loop: bool = False,
     ) -> Session:
         """Store a new run (its shape and the whole of ``shared``) and make the hooks that record it."""
         checkpointer = _required(checkpointer)
@@ -73,7 +74,7 @@ class Session:
         checkpointer.create(record, entries)
         lease = Lease(checkpointer, run_id)
         lease.claim()
-        saver = make_saver(durability, checkpointer, run_id)
+        saver = make_saver(durability, checkpointer, run_id, on_loop=on_loop)
         durable = DurableHooks(run_id, shared, serializer, tracker, saver, lease=lease)
         return cls(run_id, shared, serializer, checkpointer, durable, lease)
 
@@ -87,6 +88,7 @@ class Session:
         checkpointer: Checkpointer | None = None,
         durability: Durability = "sync",
         serializer: Serializer | None = None,
+        on_loop: bool = False,
     ) -> Session:
         """Load a stored run, check it fits ``node``, restore ``shared``; a finished run gets its outcome."""
         checkpointer = _required(checkpointer)
@@ -94,7 +96,7 @@ class Session:
         lease = Lease(checkpointer, run_id)
         lease.claim()  # before loading: what we load must not change under us
         try:
-            session = cls._resumed(node, run_id, answer, lease, checkpointer, durability, serializer)
+            session = cls._resumed(node, run_id, answer, lease, checkpointer, durability, serializer, on_loop)
         except BaseException:
             lease.release()
             raise
@@ -112,6 +114,7 @@ class Session:
         checkpointer: Checkpointer,
         durability: Durability,
         serializer: Serializer | None,
+        on_loop: bool,
     ) -> Session:
         stored = checkpointer.load(run_id)
         record, progress = stored.record, stored.record.progress
@@ -145,7 +148,7 @@ class Session:
         tracker = SharedTracker(serializer)
         tracker.restore(saved, shared)
         checkpointer.write(run_id, changes, RunProgress("running", progress.steps))
-        saver = make_saver(durability, checkpointer, run_id)
+        saver = make_saver(durability, checkpointer, run_id, on_loop=on_loop)
         durable = DurableHooks(
             run_id, shared, serializer, tracker, saver, state=state, steps=progress.steps, lease=lease
         )

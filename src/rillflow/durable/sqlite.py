@@ -100,6 +100,9 @@ class SQLiteCheckpointer(Checkpointer):
             raise ValueError(f'synchronous must be "NORMAL" or "FULL", got {synchronous!r}')
         self.path = str(path)
         self.synchronous, self.timeout = synchronous, timeout
+        # A WAL commit without fsync takes tens of µs, less than handing it to a thread (about 130 µs a
+        # step, measured); with FULL each commit waits for the disk, so async runs write from a thread.
+        self.writes_wait = synchronous == "FULL"
         self.create_file, self.readonly = create and not readonly, readonly
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None

@@ -1,0 +1,182 @@
+"""Checkpoint writes that wait on I/O (a server, an fsync) never block an async run's event loop, and
+``durability="sync"`` still commits each step before the next one starts."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import rillflow as rf
+from rillflow.durable import MemoryCheckpointer, PostgresCheckpointer, RunProgress, SQLiteCheckpointer
+from rillflow.durable.checkpointer import Changes
+
+STEPS = 4
+
+
+class GatedCheckpointer(SQLiteCheckpointer):
+    """Each step's write waits until a coroutine on the run's event loop lets it through: if the write ran
+    on the loop's thread, that coroutine could not run and the write would time out."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.writes_wait = True  # as a network database's: written from a thread in async runs
+        self.gate = threading.Event()
+        self.log: list[str] = []
+        self.threads: set[str] = set()
+
+    def write(self, run_id: str, changes: Changes, progress: RunProgress) -> None:
+        if progress.status == "running" and progress.steps:
+            if not self.gate.wait(5):
+                raise TimeoutError("the event loop was blocked while a checkpoint was written")
+            self.gate.clear()
+            self.threads.add(threading.current_thread().name)
+        super().write(run_id, changes, progress)
+        self.log.append(f"saved {progress.steps}")
+
+
+class Count(rf.AsyncNode):
+    def __init__(self, log: list[str]) -> None:
+        super().__init__()
+        self.log = log
+
+    async def prep_async(self, shared: dict[str, Any]) -> None:
+        self.log.append(f"prep {shared['n']}")
+
+    async def post_async(self, shared: dict[str, Any], prep_res: Any, exec_res: Any) -> str:
+        shared["n"] += 1
+        return "again" if shared["n"] < STEPS else "done"
+
+
+def counting_flow(log: list[str]) -> rf.AsyncFlow:
+    count = Count(log)
+    count - "again" >> count
+    count - "done" >> rf.AsyncNode(name="End")
+    return rf.AsyncFlow(count, name="Counting")
+
+
+async def run_beside_a_gatekeeper(flow: rf.AsyncFlow, cp: GatedCheckpointer) -> Any:
+    async def keep_opening() -> None:
+        while True:
+            cp.gate.set()
+            await asyncio.sleep(0.001)
+
+    gatekeeper = asyncio.create_task(keep_opening())
+    try:
+        return await flow.run_async({"n": 0}, run_id="r1", checkpointer=cp)
+    finally:
+        gatekeeper.cancel()
+
+
+def test_an_async_run_writes_from_a_thread_while_its_loop_goes_on(tmp_path: Path) -> None:
+    cp = GatedCheckpointer(tmp_path / "runs.db")
+    asyncio.run(run_beside_a_gatekeeper(counting_flow(cp.log), cp))
+    assert cp.threads and all(name.startswith("rillflow-checkpoint") for name in cp.threads)
+    assert cp.load("r1").record.progress.status == "done"
+
+
+def test_sync_durability_still_commits_each_step_before_the_next_starts(tmp_path: Path) -> None:
+    cp = GatedCheckpointer(tmp_path / "runs.db")
+    asyncio.run(run_beside_a_gatekeeper(counting_flow(cp.log), cp))
+    visits = [entry for entry in cp.log if entry.startswith("prep")]
+    assert visits == [f"prep {n}" for n in range(STEPS)]
+    for n in range(1, STEPS):  # the save of step n comes before the visit that starts with n
+        assert cp.log.index(f"saved {n}") < cp.log.index(f"prep {n}")
+
+
+class FailingCheckpointer(SQLiteCheckpointer):
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.writes_wait = True
+        self.steps_written: list[int] = []
+
+    def write(self, run_id: str, changes: Changes, progress: RunProgress) -> None:
+        if progress.status == "running" and progress.steps == 2:
+            raise OSError("disk full")
+        super().write(run_id, changes, progress)
+        if progress.status == "running":
+            self.steps_written.append(progress.steps)
+
+
+def test_a_failed_write_stops_the_run_and_no_later_step_is_written(tmp_path: Path) -> None:
+    cp = FailingCheckpointer(tmp_path / "runs.db")
+    with pytest.raises(OSError, match="disk full"):
+        asyncio.run(counting_flow([]).run_async({"n": 0}, run_id="r1", checkpointer=cp))
+    assert 3 not in cp.steps_written  # nothing after the failed write: its changes would be missing
+    progress = cp.load("r1").record.progress
+    assert progress.status == "failed" and "disk full" in (progress.error or "")
+
+
+def test_a_run_resumes_after_a_write_failed_off_the_loop(tmp_path: Path) -> None:
+    cp = FailingCheckpointer(tmp_path / "runs.db")
+    with pytest.raises(OSError):
+        asyncio.run(counting_flow([]).run_async({"n": 0}, run_id="r1", checkpointer=cp))
+    healthy = SQLiteCheckpointer(tmp_path / "runs.db")
+    done = asyncio.run(counting_flow([]).resume_async("r1", checkpointer=healthy))
+    assert done.shared["n"] == STEPS
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite", "sqlite-full"])
+def test_which_checkpointers_write_from_a_thread(kind: str, tmp_path: Path) -> None:
+    cp = {
+        "memory": lambda: MemoryCheckpointer(),
+        "sqlite": lambda: SQLiteCheckpointer(tmp_path / "a.db"),
+        "sqlite-full": lambda: SQLiteCheckpointer(tmp_path / "b.db", synchronous="FULL"),
+    }[kind]()
+    assert cp.writes_wait == (kind == "sqlite-full")
+    assert PostgresCheckpointer.writes_wait  # a server round trip: always from a thread
+
+
+class Tally(rf.AsyncNode):
+    async def exec_async(self, prep_res: Any) -> None:
+        await asyncio.sleep(0.001)  # items interleave, and finish while other items' writes are queued
+
+    async def post_async(self, shared: dict[str, Any], prep_res: Any, exec_res: Any) -> None:
+        shared["count"] += 1  # applied twice if an item ran again over a state that has it already
+        shared["seen"].append(self.params["i"])
+
+
+class Tallies(rf.AsyncParallelBatchFlow):
+    async def prep_async(self, shared: dict[str, Any]) -> list[dict[str, int]]:
+        return [{"i": i} for i in range(12)]
+
+
+class FailsOnce(SQLiteCheckpointer):
+    def __init__(self, path: Path, fail_at: int) -> None:
+        super().__init__(path)
+        self.writes_wait, self.writes, self.fail_at = True, 0, fail_at
+
+    def write(self, run_id: str, changes: Changes, progress: RunProgress) -> None:
+        self.writes += 1
+        if self.writes == self.fail_at:
+            raise OSError("connection lost")
+        super().write(run_id, changes, progress)
+
+
+@pytest.mark.parametrize("off_loop", [True, False])
+@pytest.mark.parametrize("fail_at", range(2, 14))
+def test_a_parallel_batch_resumed_after_a_failed_write_applies_each_item_once(
+    tmp_path: Path, fail_at: int, off_loop: bool
+) -> None:
+    flow = Tallies(start=Tally(), max_concurrency=4)
+    cp = FailsOnce(tmp_path / "runs.db", fail_at)
+    cp.writes_wait = off_loop
+    with pytest.raises(OSError, match="connection lost"):
+        asyncio.run(flow.run_async({"count": 0, "seen": []}, run_id="r1", checkpointer=cp))
+    done = asyncio.run(flow.resume_async("r1", checkpointer=cp))
+    assert done.shared["count"] == 12 and sorted(done.shared["seen"]) == list(range(12))
+
+
+@pytest.mark.parametrize("off_loop", [True, False])
+def test_a_failed_write_fails_a_batch_that_collects_failures(tmp_path: Path, off_loop: bool) -> None:
+    flow = Tallies(start=Tally(), max_concurrency=4, fail_fast=False)
+    cp = FailsOnce(tmp_path / "runs.db", 3)
+    cp.writes_wait = off_loop
+    with pytest.raises(OSError, match="connection lost"):  # not an item's failure: the run's
+        asyncio.run(flow.run_async({"count": 0, "seen": []}, run_id="r1", checkpointer=cp))
+    assert cp.load("r1").record.progress.status == "failed"
+    done = asyncio.run(flow.resume_async("r1", checkpointer=cp))
+    assert done.shared["count"] == 12 and sorted(done.shared["seen"]) == list(range(12))
