@@ -59,4 +59,4 @@ __all__ = [
     "node_path",
     "run_many",
 ]
-__version__ = "0.2.0"
+__version__ = "0.2.1"
