@@ -104,4 +104,3 @@ def test_kernel_modules_import_only_earlier_layers() -> None:
     assert {m for m in modules if m.startswith("rillflow.core")} == listed, (
         "a kernel module is not in a layer"
     )
-
