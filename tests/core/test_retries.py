@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 import rillflow as rf
+from rillflow.observe import Fallback
 
 
 # --- cur_retry under parallel execution -----------------------------------------------------------
@@ -49,6 +50,37 @@ async def test_async_cur_retry_visible_in_exec_and_fallback() -> None:
     shared: dict[str, Any] = {}
     await Node(max_retries=3).run_async(shared)
     assert shared["res"] == ("2", 2)
+
+
+@pytest.mark.parametrize("listened", [False, True])
+async def test_one_attempt_async_exec_falls_back_and_reports_it_in_a_flow(listened: bool) -> None:
+    """The common visit (async exec, one attempt) runs exec inline in the visit: same fallback and events."""
+    fallbacks: list[Fallback] = []
+
+    def on_fallback(event: Fallback) -> None:
+        fallbacks.append(event)
+
+    class Once(rf.AsyncNode):
+        async def exec_async(self, prep_res: Any) -> Any:
+            raise ValueError("no")
+
+        async def exec_fallback_async(self, prep_res: Any, exc: Exception) -> Any:
+            return (str(exc), self.cur_retry)
+
+        async def post_async(self, shared: dict[str, Any], prep_res: Any, exec_res: Any) -> Any:
+            shared["res"] = exec_res
+
+    class Plain(rf.AsyncNode):  # default fallback: the error goes up with the node's path
+        async def exec_async(self, prep_res: Any) -> Any:
+            raise KeyError("gone")
+
+    shared: dict[str, Any] = {}
+    await rf.AsyncFlow(Once()).run_async(shared, **({"listeners": [on_fallback]} if listened else {}))
+    assert shared["res"] == ("no", 0)
+    assert len(fallbacks) == (1 if listened else 0)
+    with pytest.raises(KeyError, match="gone") as info:
+        await rf.AsyncFlow(Plain(), name="F").run_async({})
+    assert any("Plain" in note for note in getattr(info.value, "__notes__", []))
 
 
 # --- retry policy ---------------------------------------------------------------------------------
