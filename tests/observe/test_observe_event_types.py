@@ -274,3 +274,14 @@ def test_deliver_hands_an_event_type_of_your_own_to_listeners_of_its_base() -> N
     event = Checkpointed(("F",), "id", 0.0, "Step", None, 0.1)
     hooks.deliver(event)
     assert ends == [event] and everything == [event] and starts == []
+
+
+def test_event_names_resolve_even_when_imported_inside_a_function() -> None:
+    from rillflow.observe import ItemStart as LocalOnly  # noqa: F401 (not in this module's globals)
+
+    namespace: dict[str, Any] = {}
+    exec("def listener(event: 'ItemStart | Pause') -> None: ...", namespace)
+    assert listener_event_types(namespace["listener"]) is not None
+    from rillflow.observe import ItemStart
+
+    assert listener_event_types(namespace["listener"]) == (ItemStart, Pause)

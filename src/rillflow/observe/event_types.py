@@ -109,8 +109,13 @@ def _annotated_types(function: types.FunctionType, bound: bool) -> EventTypes | 
         return None
     annotation = function.__annotations__.get(code.co_varnames[index])
     if isinstance(annotation, str):  # ``from __future__ import annotations``
+        # Resolved as typing.get_type_hints does, in the function's module; the event classes' own names
+        # resolve even when they were imported inside a function.
+        namespace = {kind.__name__: kind for kind in (Event, *EVENT_TYPES)} | function.__globals__
         try:
-            annotation = eval(annotation, function.__globals__)  # what typing.get_type_hints does
+            annotation = eval(annotation, namespace)
+            if isinstance(annotation, str):  # a quoted annotation under the future import: "'NodeEnd'"
+                annotation = eval(annotation, namespace)
         except Exception:
             return None  # a name only a type checker sees: take every event
     return _event_types(annotation)
