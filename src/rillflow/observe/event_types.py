@@ -111,7 +111,8 @@ def _annotated_types(function: types.FunctionType, bound: bool) -> EventTypes | 
     if isinstance(annotation, str):  # ``from __future__ import annotations``
         # Resolved as typing.get_type_hints does, in the function's module; the event classes' own names
         # resolve even when they were imported inside a function.
-        namespace = {kind.__name__: kind for kind in (Event, *EVENT_TYPES)} | function.__globals__
+        names: dict[str, Any] = {kind.__name__: kind for kind in (Event, *EVENT_TYPES)}
+        namespace = names | function.__globals__
         try:
             annotation = eval(annotation, namespace)
             if isinstance(annotation, str):  # a quoted annotation under the future import: "'NodeEnd'"
