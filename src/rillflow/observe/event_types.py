@@ -111,7 +111,7 @@ def _annotated_types(function: types.FunctionType, bound: bool) -> EventTypes | 
     if isinstance(annotation, str):  # ``from __future__ import annotations``
         # Resolved as typing.get_type_hints does, in the function's module; the event classes' own names
         # resolve even when they were imported inside a function.
-        names: dict[str, Any] = {kind.__name__: kind for kind in (Event, *EVENT_TYPES)}
+        names: dict[str, Any] = {"Event": Event} | {kind.__name__: kind for kind in EVENT_TYPES}
         namespace = names | function.__globals__
         try:
             annotation = eval(annotation, namespace)
