@@ -13,6 +13,7 @@ import pytest
 import rillflow as rf
 from rillflow.durable import MemoryCheckpointer, PostgresCheckpointer, RunProgress, SQLiteCheckpointer
 from rillflow.durable.checkpointer import Changes
+from rillflow.durable.off_loop import off_loop
 
 STEPS = 4
 
@@ -180,3 +181,132 @@ def test_a_failed_write_fails_a_batch_that_collects_failures(tmp_path: Path, off
     assert cp.load("r1").record.progress.status == "failed"
     done = asyncio.run(flow.resume_async("r1", checkpointer=cp))
     assert done.shared["count"] == 12 and sorted(done.shared["seen"]) == list(range(12))
+
+
+class GatedEverywhere(SQLiteCheckpointer):
+    """Every database call waits for the gatekeeper on the run's loop (see GatedCheckpointer)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.writes_wait = True
+        self.gate = threading.Event()
+        self.calls: list[tuple[str, str]] = []
+
+    def _through_gate(self, what: str) -> None:
+        if not self.gate.wait(5):
+            raise TimeoutError(f"the event loop was blocked during {what}")
+        self.calls.append((what, threading.current_thread().name))
+
+    def create(self, *args: Any) -> None:
+        self._through_gate("create")
+        super().create(*args)
+
+    def write(self, *args: Any) -> None:
+        self._through_gate("write")
+        super().write(*args)
+
+    def claim(self, *args: Any) -> None:
+        self._through_gate("claim")
+        super().claim(*args)
+
+    def release(self, *args: Any) -> None:
+        self._through_gate("release")
+        super().release(*args)
+
+    def load(self, *args: Any) -> Any:
+        self._through_gate("load")
+        return super().load(*args)
+
+
+class AskOnce(rf.AsyncNode):
+    async def exec_async(self, prep_res: Any) -> Any:
+        return self.interrupt("ok?")
+
+    async def post_async(self, shared: dict[str, Any], prep_res: Any, answer: Any) -> None:
+        shared["answer"] = answer
+
+
+async def beside_a_gatekeeper(cp: GatedEverywhere, work: Any) -> Any:
+    async def keep_opening() -> None:
+        while True:
+            cp.gate.set()
+            await asyncio.sleep(0.001)
+
+    gatekeeper = asyncio.create_task(keep_opening())
+    try:
+        return await work
+    finally:
+        gatekeeper.cancel()
+
+
+def test_a_run_start_pause_resume_and_end_never_touch_the_database_on_the_loop(tmp_path: Path) -> None:
+    cp = GatedEverywhere(tmp_path / "runs.db")
+    first = counting_flow([])
+    first.start_node.successors["done"] = AskOnce(name="End")  # type: ignore[union-attr]
+    paused = asyncio.run(beside_a_gatekeeper(cp, first.run_async({"n": 0}, run_id="r1", checkpointer=cp)))
+    assert paused.status == "paused"
+    done = asyncio.run(beside_a_gatekeeper(cp, first.resume_async("r1", "yes", checkpointer=cp)))
+    assert done.shared == {"n": STEPS, "answer": "yes"}
+    kinds = {what for what, _ in cp.calls}
+    assert {"create", "write", "claim", "release", "load"} <= kinds
+    on_loop = [what for what, thread in cp.calls if thread == threading.main_thread().name]
+    assert on_loop == []
+
+
+def test_a_run_cancelled_while_its_end_is_written_waits_for_the_write(tmp_path: Path) -> None:
+    cp = GatedEverywhere(tmp_path / "runs.db")
+
+    async def cancel_at_the_end() -> None:
+        flow = counting_flow([])
+        run = asyncio.create_task(flow.run_async({"n": 0}, run_id="r1", checkpointer=cp))
+        while not any(what == "release" for what, _ in cp.calls) and not run.done():
+            await asyncio.sleep(0)
+            if sum(what == "write" for what, _ in cp.calls) >= STEPS:
+                run.cancel()  # the last writes are in their threads: they end before the run does
+                break
+        with pytest.raises(asyncio.CancelledError):
+            await run
+
+    asyncio.run(beside_a_gatekeeper(cp, cancel_at_the_end()))
+    assert cp.calls[-1][0] == "release"  # nothing of the run was left running
+
+
+class Waits:
+    writes_wait = True
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_off_loop_work_ends_before_a_cancellation_is_raised(fails: bool) -> None:
+    started, finished = threading.Event(), threading.Event()
+
+    def slow() -> str:
+        started.set()
+        finished.wait(5)
+        if fails:
+            raise OSError("lost")
+        return "written"
+
+    async def main() -> None:
+        task = asyncio.create_task(off_loop(Waits(), slow))
+        assert await asyncio.to_thread(started.wait, 5)
+        task.cancel()
+        await asyncio.sleep(0.01)
+        assert not task.done()  # still waiting for its thread
+        finished.set()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+
+
+def test_off_loop_returns_and_raises_what_the_call_does() -> None:
+    def fails() -> None:
+        raise OSError("lost")
+
+    def thread() -> str:
+        return threading.current_thread().name
+
+    assert asyncio.run(off_loop(Waits(), thread)) != "MainThread"
+    assert asyncio.run(off_loop(MemoryCheckpointer(), thread)) == "MainThread"
+    with pytest.raises(OSError, match="lost"):
+        asyncio.run(off_loop(Waits(), fails))

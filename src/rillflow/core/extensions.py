@@ -31,6 +31,13 @@ class DurableSession(Protocol):
     def close(self) -> None:
         """The run is over, whatever its outcome: release what it holds."""
 
+    # The async face (async runs): the same, without blocking the event loop on checkpoint I/O.
+    async def done_async(self, result: Any) -> Any: ...
+
+    async def stop_async(self, exc: BaseException) -> Any: ...
+
+    async def close_async(self) -> None: ...
+
 
 _PROVIDERS: dict[str, tuple[str, str, str]] = {}
 

@@ -73,11 +73,16 @@ async def execute(
     source: ResumeSource | None = None
     if resume is not None or "run_id" in options or request.durable:
         durable = load("durable")
-        # An async run must not block its loop on checkpoint writes; a sync run has no loop to block.
+        # An async run must not block its loop on checkpoint I/O: it takes the session's async face.
         if resume is not None:
-            session = durable.resume(node, request.run_id, resume[1], on_loop=not sync, **request.durable)
+            if sync:
+                session = durable.resume(node, request.run_id, resume[1], **request.durable)
+            else:
+                session = await durable.resume_async(node, request.run_id, resume[1], **request.durable)
+        elif sync:
+            session = durable.start(node, shared, run_id=request.run_id, **request.durable)
         else:
-            session = durable.start(node, shared, run_id=request.run_id, on_loop=not sync, **request.durable)
+            session = await durable.start_async(node, shared, run_id=request.run_id, **request.durable)
         if session.outcome is not None:  # a finished run is not run again
             return session.outcome
         shared, source = session.shared, session.source
@@ -89,11 +94,17 @@ async def execute(
         except BaseException as exc:
             if session is None:
                 raise
-            return session.stop(exc)  # re-raises exc, or returns the paused outcome
-        return result if session is None else session.done(result)
+            # Either re-raises exc or returns the paused outcome.
+            return session.stop(exc) if sync else await session.stop_async(exc)
+        if session is None:
+            return result
+        return session.done(result) if sync else await session.done_async(result)
     finally:
         if session is not None:
-            session.close()
+            if sync:
+                session.close()
+            else:
+                await session.close_async()
 
 
 async def _run_hooked(

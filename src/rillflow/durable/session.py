@@ -21,6 +21,7 @@ from .diff import SharedTracker, dump_value
 from .errors import DurableError, SerializationError
 from .history import HISTORY, keeps_history, start_record
 from .lease import Lease
+from .off_loop import off_loop
 from .recorder import DurableHooks
 from .results import Done, Paused
 from .resume_source import CheckpointResume
@@ -160,6 +161,43 @@ class Session:
         assert self.hooks is not None, "a finished run's outcome records nothing"
         return self.hooks
 
+    # --- the async face: the same steps, off the event loop when the checkpointer's writes wait -------
+    @classmethod
+    async def start_async(
+        cls, node: BaseNode, shared: Any, *, checkpointer: Checkpointer | None = None, **options: Any
+    ) -> Session:
+        def start() -> Session:
+            return cls.start(node, shared, checkpointer=checkpointer, on_loop=True, **options)
+
+        return await off_loop(checkpointer, start)
+
+    @classmethod
+    async def resume_async(
+        cls,
+        node: BaseNode,
+        run_id: str,
+        answer: Any,
+        *,
+        checkpointer: Checkpointer | None = None,
+        **options: Any,
+    ) -> Session:
+        def resume() -> Session:
+            return cls.resume(node, run_id, answer, checkpointer=checkpointer, on_loop=True, **options)
+
+        return await off_loop(checkpointer, resume)
+
+    async def done_async(self, result: Any) -> Done:
+        return await off_loop(self.checkpointer, lambda: self.done(result))
+
+    async def stop_async(self, exc: BaseException) -> Paused:
+        paused = await off_loop(self.checkpointer, lambda: self._record_stop(exc))
+        if paused is None:
+            raise exc
+        return paused
+
+    async def close_async(self) -> None:
+        await off_loop(self.checkpointer, self.close)
+
     def close(self) -> None:
         """The run is over (done, paused, failed or cancelled): give up its lease."""
         if self.lease is not None:
@@ -178,6 +216,13 @@ class Session:
         """Save a run that raised ``exc`` (the exception being handled): a pause returns
         :class:`Paused`; anything else is saved as failed (resumable from the node that failed) and
         re-raised."""
+        paused = self._record_stop(exc)
+        if paused is None:
+            raise  # the caller's except block is handling exc: re-raise it with its own traceback
+        return paused
+
+    def _record_stop(self, exc: BaseException) -> Paused | None:
+        """Save how the run stopped: the pause it made, or (None) its failure."""
         interrupt = _find_interrupt(exc)
         if interrupt is None:
             message = f"{type(exc).__name__}: {exc}"
@@ -189,7 +234,7 @@ class Session:
                 f"rillflow: run {self.run_id!r} was saved as failed; flow.resume({self.run_id!r}) "
                 "continues it from the node that failed"
             )
-            raise  # the caller's except block is handling exc: re-raise it with its own traceback
+            return None
         try:
             payload = dump_value(self.serializer, interrupt.payload, "the payload of interrupt()")
         except SerializationError as error:
