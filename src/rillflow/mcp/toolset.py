@@ -115,14 +115,17 @@ class MCPToolset:
     # --- connection ---------------------------------------------------------------------------------
     async def connect(self) -> Self:
         """Open the connection and list the server's tools (once: calling it again, or from several
-        tasks at once, is one connection). The connection is held by a task of its own, so any task of
-        the event loop may close it; when the loop ends (a sync run's ``asyncio.run``), it is closed."""
+        tasks at once, is one connection; after the server went away, it connects again). A task of its
+        own holds the connection, so any task of the event loop may close it; when the loop ends (a
+        sync run's ``asyncio.run``), it is closed."""
         loop = asyncio.get_running_loop()
         if self._loop is not loop:  # a connection made in an ended event loop ended with it
             self._client, self._owner, self._stop = None, None, None
             self._loop, self._lock = loop, asyncio.Lock()
         assert self._lock is not None
         async with self._lock:
+            if self._client is not None and (self._broken is not None or not self.connected):
+                await self.close()  # the server went away: connect again
             if self._client is None:
                 await self._open(loop)
         return self
@@ -247,6 +250,10 @@ class MCPToolset:
         Raises :class:`MCPToolError` when the tool reports an error and :class:`MCPError` when the server
         cannot answer (gone, timed out); a Toolbox turns both into an error message for the model.
         """
+        return result_text(await self.call_result(tool, arguments))
+
+    async def call_result(self, tool: str, arguments: Mapping[str, Any]) -> Any:
+        """Like :meth:`call`, but the SDK's ``CallToolResult`` (with ``structured_content``)."""
         client = self._client
         if client is None or self._loop is not asyncio.get_running_loop():
             raise MCPError(f"MCP server {self.name} is not connected (closed, or never opened)")
@@ -261,10 +268,9 @@ class MCPToolset:
             if _connection_lost(exc):
                 self._broken = _text(exc)
             raise MCPError(f"MCP server {self.name}: calling {tool} failed ({_text(exc)})") from exc
-        text = result_text(result)
         if result.is_error:
-            raise MCPToolError(text or f"{tool} reported an error")
-        return text
+            raise MCPToolError(result_text(result) or f"{tool} reported an error")
+        return result
 
 
 @dataclass(frozen=True)
