@@ -6,6 +6,7 @@ Every tool answers from its arguments, so a test can tell that the call really w
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 
@@ -13,6 +14,14 @@ from mcp.server.mcpserver import Context, MCPServer
 
 server = MCPServer("agentspec-examples")
 Finding = dict[str, str]
+
+
+def log(tool: str, **arguments: object) -> None:
+    """Append the call to the file $MCP_EXAMPLE_LOG names (the tests read it: the call reached us)."""
+    path = os.environ.get("MCP_EXAMPLE_LOG")
+    if path:
+        with open(path, "a", encoding="utf-8") as file:
+            file.write(json.dumps({"tool": tool, "arguments": arguments}) + "\n")
 
 
 # configs/howto_mcp_flow.yaml, configs/howto_mcp_agent.yaml ("Payslip MCP ToolBox")
@@ -37,7 +46,7 @@ def list_pull_requests(owner: str, repo: str, ctx: Context) -> str:
 
 
 @server.tool()
-def pull_request_read(owner: str, repo: str, pullNumber: int) -> str:  # noqa: N803 (GitHub's name)
+def pull_request_read(owner: str, repo: str, pullNumber: int) -> str:
     """Read a pull request."""
     return f"{owner}/{repo}#{pullNumber}: changes parser.py"
 
@@ -92,9 +101,7 @@ def find_lateral_movement_from_user(tenancy_graph: dict[str, str], findings: lis
 
 
 @server.tool()
-def find_networking_lateral_movement(
-    tenancy_graph: dict[str, str], findings: list[Finding]
-) -> list[Finding]:
+def find_networking_lateral_movement(tenancy_graph: dict[str, str], findings: list[Finding]) -> list[Finding]:
     """Tool to evaluate where an attacker could reach from a compromised IP."""
     return findings
 
@@ -102,6 +109,7 @@ def find_networking_lateral_movement(
 @server.tool()
 def report_findings(findings: list[Finding]) -> str:
     """Sends mail to the finding's tenancy owner."""
+    log("report_findings", findings=findings)
     return f"reported {len(findings)} findings: {', '.join(f.get('id', '?') for f in findings)}"
 
 
@@ -115,6 +123,7 @@ def my_mcp_tool() -> str:
 @server.tool()
 def tool_name1(text: str) -> str:
     """The first tool of the filtered toolbox."""
+    log("tool_name1", text=text)
     return f"tool_name1 got {text}"
 
 

@@ -45,6 +45,19 @@ class MCPToolCall:
         return tool_value(result, list(self.component.get("outputs") or ()))
 
 
+@dataclass(frozen=True)
+class BoxToolCall:
+    """The function of a tool of a loaded ``MCPToolBox``: connects (once), calls ``tool`` on its server
+    (a run resumed in a new event loop connects again there)."""
+
+    box: MCPBox
+    tool: str
+
+    async def __call__(self, **arguments: Any) -> str:
+        await connect(self.box.toolset, self.box.component, self.box.where)
+        return await self.box.toolset.call(self.tool, arguments)
+
+
 async def connect(toolset: MCPToolset, component: dict[str, Any], where: str) -> None:
     """Connect ``toolset`` for ``component``, or raise an error naming the component and what to do."""
     try:
@@ -103,7 +116,7 @@ class MCPBox:
             schema = json_schema(list(spec.get("inputs") or ())) if spec.get("inputs") else {"type": "object"}
             tools.append(
                 Tool(
-                    func=MCPCall(self.toolset, name),
+                    func=BoxToolCall(self, name),
                     name=self.prefix + name,
                     description=str(spec.get("description") or ""),
                     parameters=schema,
@@ -121,7 +134,10 @@ class MCPBox:
         await connect(self.toolset, self.component, self.where)
         listed = self.toolset.tools
         if self.filter is None:
-            return [replace(t, name=self.prefix + t.name, confirm=self.confirm) for t in listed.values()]
+            return [
+                replace(t, func=BoxToolCall(self, n), name=self.prefix + n, confirm=self.confirm)
+                for n, t in listed.items()
+            ]
         missing = [n for n in self.filter if n not in listed]
         if missing:
             raise MCPError(
@@ -176,6 +192,8 @@ def same_server_tool(a: Tool, b: Tool) -> bool:
     def target(tool: Tool) -> tuple[int, str] | None:
         if isinstance(tool.func, MCPCall):
             return id(tool.func.toolset), tool.func.tool
+        if isinstance(tool.func, BoxToolCall):
+            return id(tool.func.box.toolset), tool.func.tool
         if isinstance(tool.func, MCPToolCall):
             return id(tool.func.toolset), str(tool.func.component.get("name"))
         return None

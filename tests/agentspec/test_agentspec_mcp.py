@@ -1,0 +1,186 @@
+"""The Agent Spec MCP examples, run against a real MCP server (SSE, streamable HTTP on 127.0.0.1, stdio):
+the loader builds MCPTool and MCPToolBox on rillflow.mcp, the scripted model's calls reach the server and
+its results come back; errors name the component; connections close; agents export back losslessly."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from agentspec_helpers import EXAMPLES, MCP_CONFIGS, read, stub_registry
+from agentspec_mcp import gone, logged, serving, stdio_transport
+
+from rillflow.agents import Agent
+from rillflow.agentspec import AgentSpecLoader, SpecFlow
+from rillflow.durable import MemoryCheckpointer, Paused
+from rillflow.llm import Reply, ScriptedModel, ToolCall
+
+pytest.importorskip("mcp")
+pytestmark = pytest.mark.skipif(not EXAMPLES.is_dir(), reason="the shared Agent Spec examples are not here")
+
+TOOLBOXES = "pyagentspec-tests/example_serialized_agent_with_tools_and_toolboxes_{}.yaml"
+
+
+@pytest.fixture(scope="module")
+def sse_url() -> Iterator[str]:
+    with serving("--sse") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def http_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("mcp") / "calls.jsonl"
+
+
+@pytest.fixture(scope="module")
+def http_url(http_log: Path) -> Iterator[str]:
+    with serving("--http", http_log) as url:
+        yield url
+
+
+def call(name: str, **arguments: Any) -> Reply:
+    return Reply("", "tool_calls", tool_calls=(ToolCall(f"call-{name}", name, json.dumps(arguments)),))
+
+
+def offered(model: ScriptedModel, turn: int = 0) -> dict[str, Any]:
+    """The tools the model was offered on a turn, by name."""
+    return {t["function"]["name"]: t["function"] for t in model.calls[turn].options.get("tools", [])}
+
+
+# --- loading ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", MCP_CONFIGS)
+def test_mcp_configs_load_without_connecting_to_any_server(name: str) -> None:
+    loaded = AgentSpecLoader(stub_registry(name), llm=ScriptedModel(["ok"])).load_yaml(read(name))
+    assert isinstance(loaded, SpecFlow | Agent)
+    twin = (EXAMPLES / name).with_suffix(".json")
+    if twin.exists():
+        again = AgentSpecLoader(stub_registry(name), llm=ScriptedModel(["ok"])).load_json(twin.read_text())
+        assert type(again) is type(loaded)
+
+
+def test_before_a_run_a_filtered_toolbox_offers_the_tools_its_filter_names() -> None:
+    agent = AgentSpecLoader(llm=ScriptedModel(["ok"])).load_yaml(
+        read("configs/ext_code_assistant_tutorial.yaml")
+    )
+    assert list(agent.toolbox.tools) == ["list_pull_requests", "pull_request_read", "get_file_contents"]
+    assert all(t.source == "mcp:https://api.githubcopilot.com/mcp/" for t in agent.toolbox)
+
+
+# --- running against the server -------------------------------------------------------------------------
+
+
+def test_flow_tool_node_calls_its_mcp_tool_over_sse(sse_url: str) -> None:
+    loader = AgentSpecLoader(mcp_servers={"http://localhost:8080/sse": sse_url})  # keyed by the config's URL
+    for flow in (
+        loader.load_yaml(read("configs/howto_mcp_flow.yaml")),
+        loader.load_json((EXAMPLES / "configs/howto_mcp_flow.json").read_text()),
+    ):
+        shared: dict[str, Any] = {}
+        flow.run(shared)
+        assert shared["user_info"] == "user ada (id 42), session s-7"
+
+
+def test_agent_takes_its_toolbox_tools_from_the_server_when_a_run_starts(sse_url: str) -> None:
+    model = ScriptedModel([call("get_user_session"), call("get_payslips", user_id=42), "You got 5100 EUR."])
+    loader = AgentSpecLoader(llm=model, mcp_servers={"MCP Client": sse_url})  # keyed by the transport's name
+    agent = loader.load_yaml(read("configs/howto_mcp_agent.yaml"))
+    assert len(agent.toolbox) == 0  # no tool_filter: the server's listing gives the tools, at run time
+    result = agent.ask("What was my last pay?")
+    assert result.answer == "You got 5100 EUR."
+    assert [(s["tool"], s["ok"], s["output"]) for s in result.steps] == [
+        ("get_user_session", True, "user ada (id 42), session s-7"),
+        ("get_payslips", True, "payslips of user 42: 2026-10 5000 EUR, 2026-11 5100 EUR"),
+    ]
+    tools = offered(model)
+    assert {"get_user_session", "get_payslips", "report_findings"} <= set(tools)
+    assert tools["get_payslips"]["parameters"]["required"] == ["user_id"]  # the server's own schema
+    assert tools["get_payslips"]["description"] == "The payslips of a user."
+
+
+def test_code_assistant_offers_only_its_filter_and_sends_the_configs_headers(http_url: str) -> None:
+    model = ScriptedModel(
+        [
+            call("list_pull_requests", owner="oracle", repo="agent-spec"),
+            call("delete_repository", owner="oracle", repo="agent-spec"),
+            "PR #7 fixes the parser.",
+        ]
+    )
+    loader = AgentSpecLoader(llm=model, mcp_servers={"https://api.githubcopilot.com/mcp/": http_url})
+    agent = loader.load_yaml(read("configs/ext_code_assistant_tutorial.yaml"))
+    result = agent.ask("What is open on oracle/agent-spec?")
+    assert result.answer == "PR #7 fixes the parser."
+    first, second = result.steps
+    assert first["ok"] and first["output"].endswith("authorization seen: Bearer GITHUB_PERSONAL_ACCESS_TOKEN")
+    assert not second["ok"] and "no tool named 'delete_repository'" in second["output"]
+    tools = offered(model)
+    assert list(tools) == ["list_pull_requests", "pull_request_read", "get_file_contents"]
+    assert tools["pull_request_read"]["parameters"]["required"] == ["owner", "repo", "pullNumber"]
+
+
+def triage_model() -> ScriptedModel:
+    findings = [{"id": "net-1", "issue": "port 22 open on vcn-1", "verified": "true"}]
+
+    def reply(prompt: str) -> Reply | str:
+        if "summarize security vulnerability findings" in prompt:
+            return json.dumps({"findings": [{**findings[0], "summary": "SSH is exposed"}]})
+        if "ada can reach vcn-1" not in prompt:  # the triaging agent's first turn
+            graph = {"tenancy": "ocid1.tenancy.demo", "vcn": "vcn-1", "user": "ada"}
+            return call("find_lateral_movement_from_user", tenancy_graph=graph, findings=findings)
+        return json.dumps({"findings": [{**findings[0], "severity": "HIGH"}]})
+
+    return ScriptedModel(reply)
+
+
+def test_cybersecurity_flow_runs_its_mcp_tools_across_pauses(http_url: str, http_log: Path) -> None:
+    model = triage_model()
+    loader = AgentSpecLoader(llm=model, mcp_servers={"http://localhost:8081/mcp": http_url})
+    flow = loader.load_yaml(read("configs/ext_tutorial_cybersecurity_flow.yaml"))
+    store = MemoryCheckpointer()
+    paused = flow.run({}, run_id="sec", checkpointer=store)
+    assert paused.payload["kind"] == "input_message"  # the tenancy id
+    paused = flow.resume("sec", "ocid1.tenancy.demo", checkpointer=store)
+    assert paused.payload["kind"] == "input_message"  # report the findings?
+    shared = paused.shared
+    assert shared["tenancy_graph"] == {"tenancy": "ocid1.tenancy.demo", "vcn": "vcn-1", "user": "ada"}
+    assert [f["id"] for f in shared["evaluate_exploits Node.findings"]] == ["net-1", "file-1"]
+    assert shared["has_findings"] == "yes"
+    done = flow.resume("sec", "yes", checkpointer=store)
+    assert done.shared["findings"][0]["severity"] == "HIGH"  # the triaging agent's answer
+    reported = [c for c in logged(http_log) if c["tool"] == "report_findings"]
+    assert reported == [{"tool": "report_findings", "arguments": {"findings": done.shared["findings"]}}]
+    triage = [c for c in model.calls if "lateral" in json.dumps(c.options.get("tools", []))]
+    assert triage and "ada can reach vcn-1" in triage[-1].prompt  # the agent's MCP tool result
+
+
+# 26.1.2 has requires_confirmation on the unfiltered toolbox: it asks for all its tools (my_mcp_tool too:
+# it offers it besides the MCPTool); 25.4.2 has no such field, and its MCPTool does not ask.
+@pytest.mark.parametrize(
+    ("version", "asking"), [("25_4_2", []), ("26_1_2", ["tool_name1", "my_mcp_tool", "pid"])]
+)
+def test_toolboxes_over_stdio_ask_for_confirmation_as_the_config_says(
+    tmp_path: Path, version: str, asking: list[str]
+) -> None:
+    log = tmp_path / "calls.jsonl"
+    model = ScriptedModel([call("tool_name1", text="hi"), call("my_mcp_tool"), call("pid"), "done"])
+    loader = AgentSpecLoader(llm=model, mcp_servers={"mcp_transport": stdio_transport(log)})
+    agent = loader.load_yaml(read(TOOLBOXES.format(version)))
+    store = MemoryCheckpointer()
+    asked: list[str] = []
+    outcome = agent.run({"question": "go"}, run_id="c", checkpointer=store)
+    while isinstance(outcome, Paused):  # each sync run (and resume) connects, and closes at its end
+        asked += [c["tool"] for c in outcome.payload["calls"]]
+        outcome = agent.resume("c", True, checkpointer=store)
+    steps = outcome.shared["agent"]["steps"]
+    assert [(s["tool"], s["ok"]) for s in steps] == [
+        ("tool_name1", True),
+        ("my_mcp_tool", True),
+        ("pid", True),
+    ]
+    assert logged(log) == [{"tool": "tool_name1", "arguments": {"text": "hi"}}]
+    assert asked == asking
+    assert gone(int(steps[2]["output"]))  # the run's end stopped the stdio server
