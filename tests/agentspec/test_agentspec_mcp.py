@@ -4,19 +4,25 @@ its results come back; errors name the component; connections close; agents expo
 
 from __future__ import annotations
 
+import asyncio
 import json
+import socket
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from agentspec_helpers import EXAMPLES, MCP_CONFIGS, read, stub_registry
-from agentspec_mcp import gone, logged, serving, stdio_transport
+import yaml
+from agentspec_helpers import EXAMPLES, MCP_CONFIGS, read, stub_registry, validate_with_pyagentspec
+from agentspec_mcp import SERVER, gone, logged, serving, stdio_transport
 
 from rillflow.agents import Agent
-from rillflow.agentspec import AgentSpecLoader, SpecFlow
+from rillflow.agentspec import AgentSpecError, AgentSpecExporter, AgentSpecLoader, SpecFlow
+from rillflow.agentspec.document import read_document
 from rillflow.durable import MemoryCheckpointer, Paused
 from rillflow.llm import Reply, ScriptedModel, ToolCall
+from rillflow.mcp import MCPError, MCPToolset
 
 pytest.importorskip("mcp")
 pytestmark = pytest.mark.skipif(not EXAMPLES.is_dir(), reason="the shared Agent Spec examples are not here")
@@ -184,3 +190,146 @@ def test_toolboxes_over_stdio_ask_for_confirmation_as_the_config_says(
     assert logged(log) == [{"tool": "tool_name1", "arguments": {"text": "hi"}}]
     assert asked == asking
     assert gone(int(steps[2]["output"]))  # the run's end stopped the stdio server
+
+
+# --- errors ----------------------------------------------------------------------------------------------
+
+
+def closed_port_url() -> str:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}/sse"  # nothing listens there once closed
+
+
+def test_an_unreachable_server_is_one_error_naming_the_component_and_what_to_do() -> None:
+    loader = AgentSpecLoader(llm=ScriptedModel(["ok"]), mcp_servers={"MCP Client": closed_port_url()})
+    agent = loader.load_yaml(read("configs/howto_mcp_agent.yaml"))  # loading needs no server
+    with pytest.raises(MCPError) as info:
+        agent.ask("hi")
+    message = str(info.value)
+    assert message.startswith("$.toolboxes[0]: MCPToolBox 'Payslip MCP ToolBox' (id '37ac0458-")
+    assert (
+        "cannot connect" in message
+        and "AgentSpecLoader(mcp_servers={'http://localhost:8080/sse': ...})" in message
+    )
+    assert "\n" not in message
+    with pytest.raises(MCPError, match=r"MCPTool 'get_user_session' \(id 'a94d225e-.*cannot connect"):
+        AgentSpecLoader(mcp_servers={"other": closed_port_url()}).load_yaml(
+            read("configs/howto_mcp_flow.yaml").replace("MCP Client", "other")
+        ).run({})
+
+
+def test_a_tool_the_server_does_not_have_is_named(sse_url: str, http_url: str) -> None:
+    text = read("configs/howto_mcp_flow.yaml").replace("name: get_user_session", "name: get_user_sessions")
+    flow = AgentSpecLoader(mcp_servers={"MCP Client": sse_url}).load_yaml(text)
+    with pytest.raises(MCPError) as info:
+        flow.run({})
+    assert "MCPTool 'get_user_sessions' (id 'a94d225e-" in str(info.value)
+    assert "has no tool named 'get_user_sessions' (it has: get_user_session, get_payslips," in str(info.value)
+    text = read("configs/ext_code_assistant_tutorial.yaml").replace("- get_file_contents", "- get_files")
+    loader = AgentSpecLoader(llm=ScriptedModel(["ok"]), mcp_servers={"mcp_client": http_url})
+    with pytest.raises(MCPError, match=r"MCPToolBox 'mcp_toolbox' .*has no tool named 'get_files'"):
+        loader.load_yaml(text).ask("hi")
+
+
+def test_without_the_mcp_extra_loading_names_the_component_and_the_extra(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "mcp", None)  # `import mcp` now fails as if it were not installed
+    with pytest.raises(ImportError) as info:
+        AgentSpecLoader(llm=ScriptedModel(["ok"])).load_yaml(read("configs/howto_mcp_flow.yaml"))
+    assert str(info.value) == (
+        "$.$referenced_components.4d5d3dd3-e826-41ec-bd19-1f41f61e07dc.tool: MCPTool 'get_user_session' "
+        "(id 'a94d225e-b15f-4fd5-988f-3587f0e31aab') needs the MCP SDK: pip install 'rillflow[mcp]'"
+    )
+
+
+def test_transport_fields_rillflow_cannot_honour_are_refused_by_name() -> None:
+    data = yaml.safe_load(read("configs/howto_mcp_flow.yaml"))
+    transport = data["$referenced_components"]["4d5d3dd3-e826-41ec-bd19-1f41f61e07dc"]["tool"][
+        "client_transport"
+    ]
+    transport["auth"] = {"component_type": "OAuthConfig", "name": "oauth"}
+    with pytest.raises(AgentSpecError, match=r"'auth' \(OAuth\) is not supported"):
+        AgentSpecLoader().load_dict(data)
+    transport.pop("auth")
+    transport.update(component_type="SSEmTLSTransport", cert_file="client.pem")
+    with pytest.raises(AgentSpecError, match=r"SSEmTLSTransport needs 'key_file' for mutual TLS"):
+        AgentSpecLoader().load_dict(data)
+    transport.update(component_type="WebSocketTransport")
+    with pytest.raises(AgentSpecError, match=r"client transport 'WebSocketTransport' .* is not supported"):
+        AgentSpecLoader().load_dict(data)
+
+
+# --- connections ------------------------------------------------------------------------------------------
+
+
+async def test_async_runs_share_one_connection_until_the_loader_closes() -> None:
+    model = ScriptedModel([call("pid"), "ok", call("pid"), "ok"])
+    async with AgentSpecLoader(llm=model, mcp_servers={"MCP Client": stdio_transport()}) as loader:
+        agent = loader.load_yaml(read("configs/howto_mcp_agent.yaml"))
+        first = await agent.ask_async("q1")
+        second = await agent.ask_async("q2", {})
+        pids = {int(r.steps[0]["output"]) for r in (first, second)}
+        assert len(pids) == 1 and not gone(next(iter(pids)))  # one server process for both runs
+    assert gone(next(iter(pids)))  # leaving the loader stopped it
+
+
+# --- export ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "configs/howto_mcp_agent.yaml",
+        "configs/ext_code_assistant_tutorial.yaml",
+        TOOLBOXES.format("25_4_2"),
+        TOOLBOXES.format("26_1_2"),
+    ],
+)
+def test_a_loaded_agent_exports_its_mcp_components_as_they_were(name: str) -> None:
+    loader = AgentSpecLoader(llm=ScriptedModel(["ok"]))
+    agent = loader.load_yaml(read(name))
+    text = AgentSpecExporter().to_yaml(agent)
+    validate_with_pyagentspec(text)
+    original = read_document(yaml.safe_load(read(name))).root
+    exported = read_document(yaml.safe_load(text)).root
+    mcp = [t for t in original["tools"] if t["component_type"] == "MCPTool"]
+    assert [t for t in exported["tools"] if t["component_type"] == "MCPTool"] == mcp
+    assert exported["toolboxes"] == original["toolboxes"]
+    again = loader.load_yaml(text)
+    assert AgentSpecExporter().to_yaml(again) == text  # a second round trip changes nothing
+
+
+def test_an_agent_on_an_mcp_toolset_exports_a_toolbox_that_loads_and_runs(tmp_path: Path) -> None:
+    log = tmp_path / "calls.jsonl"
+
+    async def build() -> Agent:
+        toolset = MCPToolset.stdio(
+            sys.executable,
+            [str(SERVER)],
+            env={"MCP_EXAMPLE_LOG": str(log)},
+            allowed_tools=["tool_name1", "pid"],
+            confirm={"pid"},
+        )
+        async with toolset:
+            return Agent(ScriptedModel(["ok"]), toolset, name="Helper")
+
+    agent = asyncio.run(build())
+    data = AgentSpecExporter().to_dict(agent)
+    (box,) = data["toolboxes"]
+    assert box["tool_filter"][0] == "tool_name1"
+    assert box["tool_filter"][1]["name"] == "pid" and box["tool_filter"][1]["requires_confirmation"] is True
+    transport = box["client_transport"]
+    assert (transport["component_type"], transport["command"], transport["args"]) == (
+        "StdioTransport",
+        sys.executable,
+        [str(SERVER)],
+    )
+    validate_with_pyagentspec(json.dumps(data), "json")
+    model = ScriptedModel([call("tool_name1", text="back"), "done"])
+    again = AgentSpecLoader(llm=model).load_dict(data)
+    result = again.ask("go")
+    assert result.steps[0]["output"] == "tool_name1 got back"
+    assert logged(log) == [{"tool": "tool_name1", "arguments": {"text": "back"}}]
+    assert set(offered(model)) == {"tool_name1", "pid"}

@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any, Self
 
+from ..agents.agent import Agent
 from ..llm.base import Model
 from .build import Builder
-from .document import parse_text, read_document
+from .document import newer, parse_text, read_document
+from .exporter import DEFAULT_VERSION
 from .mcp_servers import MCPServers
 from .nested import SpecFlow
 from .nodes import SpecNode
@@ -70,4 +72,7 @@ class AgentSpecLoader:
         loaded = Builder(document, self).component(document.root)
         if isinstance(loaded, SpecFlow | SpecNode) and document.version:
             loaded.agentspec_version = document.version  # written back by AgentSpecExporter
+        elif isinstance(loaded, Agent) and document.version and newer(document.version, DEFAULT_VERSION):
+            # an agent is exported anew, at least at the version its config needs (e.g. for its toolboxes)
+            setattr(loaded, "agentspec_version", document.version)  # noqa: B010 (not an Agent attribute)
         return loaded
