@@ -1,4 +1,5 @@
-"""A small MCP server for the tests: stdio by default, streamable HTTP with ``--http HOST:PORT``."""
+"""A small MCP server for the tests: stdio by default, streamable HTTP with ``--http HOST:PORT``, HTTP+SSE
+with ``--sse HOST:PORT``."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import asyncio
 import os
 import sys
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
 server = MCPServer("test-tools")
@@ -43,9 +44,18 @@ def pid() -> int:
     return os.getpid()
 
 
+@server.tool()
+def header(name: str, ctx: Context) -> str:
+    """The value of an HTTP header of the request ("none" over stdio or when absent)."""
+    return (ctx.headers or {}).get(name.lower(), "none")
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--http":
         host, port = sys.argv[2].rsplit(":", 1)
         server.run("streamable-http", host=host, port=int(port))
+    elif len(sys.argv) == 3 and sys.argv[1] == "--sse":
+        host, port = sys.argv[2].rsplit(":", 1)
+        server.run("sse", host=host, port=int(port))
     else:
         server.run()
