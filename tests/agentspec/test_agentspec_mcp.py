@@ -333,3 +333,16 @@ def test_an_agent_on_an_mcp_toolset_exports_a_toolbox_that_loads_and_runs(tmp_pa
     assert result.steps[0]["output"] == "tool_name1 got back"
     assert logged(log) == [{"tool": "tool_name1", "arguments": {"text": "back"}}]
     assert set(offered(model)) == {"tool_name1", "pid"}
+
+
+def test_a_manager_keeps_its_mcp_toolbox_beside_its_workers(sse_url: str) -> None:
+    data = yaml.safe_load(read("configs/howto_managerworkers.yaml"))
+    toolbox = yaml.safe_load(read("configs/howto_mcp_agent.yaml"))["toolboxes"][0]
+    toolbox["tool_filter"] = ["get_user_session"]
+    data["group_manager"]["toolboxes"] = [toolbox]
+    model = ScriptedModel([call("get_user_session"), "You are ada."])
+    registry = stub_registry("configs/howto_managerworkers.yaml")
+    manager = AgentSpecLoader(registry, llm=model, mcp_servers={"MCP Client": sse_url}).load_dict(data)
+    result = manager.ask("Who am I?")
+    assert result.steps[0]["output"] == "user ada (id 42), session s-7" and result.answer == "You are ada."
+    assert {"get_user_session", "RefundSpecialist"} <= set(offered(model))

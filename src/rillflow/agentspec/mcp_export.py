@@ -29,7 +29,7 @@ def split_tools(toolbox: Toolbox) -> tuple[list[Tool], list[Schema], list[Schema
     loaded_box_tools: set[str] = set()
     if isinstance(toolbox, SpecToolbox):
         boxes.extend(box.component for box in toolbox.boxes)
-        loaded_box_tools = {name for name in toolbox.tools if name not in toolbox.own}
+        loaded_box_tools = set(toolbox.from_boxes)
     for tool in toolbox:
         if tool.name in loaded_box_tools:
             continue

@@ -163,14 +163,16 @@ class SpecToolbox(Toolbox):
     def __init__(self, tools: list[Tool], boxes: list[MCPBox], *, timeout: float | None = None) -> None:
         super().__init__([*tools, *(t for box in boxes for t in box.configured_tools())], timeout=timeout)
         self.boxes = boxes
-        self.own = {t.name for t in tools}  # the tools that are not from a toolbox
+        # the tools that came from the toolboxes (the others may be added to later, e.g. by a Swarm)
+        self.from_boxes = {name for name in self.tools if name not in {t.name for t in tools}}
 
     async def connect(self) -> None:
         """Connect every toolbox's server and put the tools it lists in place of the configured ones."""
         found: dict[str, Tool] = {}
         for box in self.boxes:
             for tool in await box.listed_tools():
-                other = self.tools.get(tool.name) if tool.name in self.own else found.get(tool.name)
+                mine = tool.name in self.tools and tool.name not in self.from_boxes
+                other = self.tools.get(tool.name) if mine else found.get(tool.name)
                 if other is None:
                     found[tool.name] = tool
                 elif same_server_tool(other, tool):  # offered twice: once, asking if either asks
@@ -181,9 +183,14 @@ class SpecToolbox(Toolbox):
                         f"{box.where}: {named(box.component)}: its tool {tool.name!r} has the name of "
                         "another tool of the agent; keep one of them with a tool_filter"
                     )
-        for name in [n for n in self.tools if n not in self.own and n not in found]:
-            del self.tools[name]
+        for name in self.from_boxes - set(found):
+            self.tools.pop(name, None)
         self.tools.update(found)
+        self.from_boxes = {name for name, tool in found.items() if not isinstance(tool.func, MCPToolCall)}
+
+    def others(self) -> list[Tool]:
+        """The agent's tools that do not come from its toolboxes."""
+        return [t for t in self if t.name not in self.from_boxes]
 
 
 def same_server_tool(a: Tool, b: Tool) -> bool:
