@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import runpy
 import socket
 import sys
 from collections.abc import Iterator
@@ -14,7 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
-from agentspec_helpers import EXAMPLES, MCP_CONFIGS, read, stub_registry, validate_with_pyagentspec
+from agentspec_helpers import EXAMPLES, MCP_CONFIGS, REPO, read, stub_registry, validate_with_pyagentspec
 from agentspec_mcp import SERVER, gone, logged, serving, stdio_transport
 
 from rillflow.agents import Agent
@@ -346,3 +347,19 @@ def test_a_manager_keeps_its_mcp_toolbox_beside_its_workers(sse_url: str) -> Non
     result = manager.ask("Who am I?")
     assert result.steps[0]["output"] == "user ada (id 42), session s-7" and result.answer == "You are ada."
     assert {"get_user_session", "RefundSpecialist"} <= set(offered(model))
+
+
+def test_the_example_runs_its_agent_on_the_docs_server_and_exports_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    example = runpy.run_path(str(REPO / "examples" / "agentspec_mcp.py"), run_name="example")
+    results = example["main"](example["scripted_model"]())
+    assert [(s["tool"], s["ok"]) for s in results["steps"]] == [
+        ("list_documents", True),
+        ("read_document", True),
+    ]
+    assert results["answer"] == "According to the document 'Tardigrades': see its first lines above."
+    validate_with_pyagentspec(results["yaml"])
+    out = capsys.readouterr().out
+    assert "before the run, the toolbox offers: list_documents, read_document" in out
+    assert "exported, loaded and exported again: the same config: True" in out
