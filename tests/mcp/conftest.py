@@ -28,12 +28,12 @@ def sse_url() -> Iterator[str]:
     yield from serve("--sse", "/sse")
 
 
-def serve(flag: str, path: str) -> Iterator[str]:
+def serve(flag: str, path: str, *extra: str, scheme: str = "http") -> Iterator[str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     process = subprocess.Popen(
-        [sys.executable, str(SERVER), flag, f"127.0.0.1:{port}"],
+        [sys.executable, str(SERVER), flag, f"127.0.0.1:{port}", *extra],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -47,7 +47,7 @@ def serve(flag: str, path: str) -> Iterator[str]:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("the MCP test server did not start") from None
                 time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}{path}"
+        yield f"{scheme}://127.0.0.1:{port}{path}"
     finally:
         process.terminate()
         process.wait(timeout=30)
