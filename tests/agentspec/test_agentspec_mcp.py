@@ -22,8 +22,9 @@ from rillflow.agents import Agent
 from rillflow.agentspec import AgentSpecError, AgentSpecExporter, AgentSpecLoader, SpecFlow
 from rillflow.agentspec.document import read_document
 from rillflow.durable import MemoryCheckpointer, Paused
+from rillflow.hooks import graph_nodes
 from rillflow.llm import Reply, ScriptedModel, ToolCall
-from rillflow.mcp import MCPError, MCPToolset
+from rillflow.mcp import HTTPServer, MCPError, MCPToolset
 
 pytest.importorskip("mcp")
 pytestmark = pytest.mark.skipif(not EXAMPLES.is_dir(), reason="the shared Agent Spec examples are not here")
@@ -363,3 +364,17 @@ def test_the_example_runs_its_agent_on_the_docs_server_and_exports_it(
     out = capsys.readouterr().out
     assert "before the run, the toolbox offers: list_documents, read_document" in out
     assert "exported, loaded and exported again: the same config: True" in out
+
+
+def test_mtls_transports_carry_their_files_and_a_url_override_keeps_them() -> None:
+    data = yaml.safe_load(read("configs/howto_mcp_flow.yaml"))
+    node = data["$referenced_components"]["4d5d3dd3-e826-41ec-bd19-1f41f61e07dc"]
+    files = {"cert_file": "c.pem", "key_file": "k.pem", "ca_file": "ca.pem"}
+    node["tool"]["client_transport"].update(component_type="StreamableHTTPmTLSTransport", **files)
+    loader = AgentSpecLoader(mcp_servers={"MCP Client": "https://127.0.0.1:8443/mcp"})
+    flow = loader.load_dict(data)
+    tool = next(n for n in graph_nodes(flow).values() if getattr(n, "tool", None) is not None).tool
+    server = tool.func.toolset.server
+    assert server == HTTPServer(
+        "https://127.0.0.1:8443/mcp", "streamable-http", None, "c.pem", "k.pem", "ca.pem"
+    )
