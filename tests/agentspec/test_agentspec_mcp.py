@@ -378,3 +378,24 @@ def test_mtls_transports_carry_their_files_and_a_url_override_keeps_them() -> No
     assert server == HTTPServer(
         "https://127.0.0.1:8443/mcp", "streamable-http", None, "c.pem", "k.pem", "ca.pem"
     )
+
+
+@pytest.mark.parametrize("answer", [False, True])
+def test_a_run_resumed_by_another_loader_honours_the_confirmation(tmp_path: Path, answer: bool) -> None:
+    log = tmp_path / "calls.jsonl"
+    store = MemoryCheckpointer()
+
+    def load() -> Agent:  # as a new process would: a new loader, nothing listed yet
+        model = ScriptedModel(
+            lambda p: "done" if "tool_name1" in p.split("go", 1)[-1] else call("tool_name1", text="hi")
+        )
+        loader = AgentSpecLoader(llm=model, mcp_servers={"mcp_transport": stdio_transport(log)})
+        agent: Agent = loader.load_yaml(read(TOOLBOXES.format("26_1_2")))
+        return agent
+
+    paused = load().run({"question": "go"}, run_id="r", checkpointer=store)
+    assert isinstance(paused, Paused) and paused.payload["calls"][0]["tool"] == "tool_name1"
+    done = load().resume("r", answer, checkpointer=store)
+    (step,) = done.shared["agent"]["steps"]
+    assert step["ok"] is answer
+    assert logged(log) == ([{"tool": "tool_name1", "arguments": {"text": "hi"}}] if answer else [])

@@ -15,7 +15,8 @@ from typing import Any
 
 from ..agents.agent import Agent
 from ..agents.tool import Tool
-from ..agents.toolbox import Toolbox
+from ..agents.toolbox import Toolbox, ToolResult
+from ..llm.types import ToolCall
 from ..mcp.toolset import MCPCall, MCPError, MCPToolset
 from .mcp_servers import hint, named
 from .native import meta
@@ -109,6 +110,13 @@ class MCPBox:
                 spec = entry if isinstance(entry, dict) else {}
                 self.filter[str(spec.get("name") if spec else entry)] = spec
 
+    def may_ask(self, name: str) -> bool:
+        """True when this toolbox asks for confirmation of its tool ``name``, if it offers one."""
+        if self.filter is None:
+            return self.confirm
+        spec = self.filter.get(name.removeprefix(self.prefix))
+        return spec is not None and (self.confirm or bool(spec.get("requires_confirmation")))
+
     def configured_tools(self) -> list[Tool]:
         """The tools the filter names, as the config describes them (before any connection)."""
         tools = []
@@ -158,13 +166,30 @@ class MCPBox:
 
 class SpecToolbox(Toolbox):
     """An agent's tools with its ``MCPToolBox``es, whose tools are taken from their servers when a run
-    starts (:meth:`connect`)."""
+    starts (:meth:`connect`), or, in a run resumed where nothing listed them yet (another process), at its
+    first tool call."""
 
     def __init__(self, tools: list[Tool], boxes: list[MCPBox], *, timeout: float | None = None) -> None:
         super().__init__([*tools, *(t for box in boxes for t in box.configured_tools())], timeout=timeout)
         self.boxes = boxes
         # the tools that came from the toolboxes (the others may be added to later, e.g. by a Swarm)
         self.from_boxes = {name for name in self.tools if name not in {t.name for t in tools}}
+        self._listed = False  # the toolboxes' tools are the servers' (not only what the config says)
+
+    def needs_confirmation(self, call: ToolCall) -> bool:
+        """As for any toolbox; before the listing (a run resumed in another process), also when one of the
+        toolboxes could ask for the tool: the answer given before the pause must decide, not be skipped."""
+        if super().needs_confirmation(call):
+            return True
+        return not self._listed and any(box.may_ask(call.name) for box in self.boxes)
+
+    async def run(self, call: ToolCall) -> ToolResult:
+        if not self._listed:
+            try:
+                await self.connect()
+            except MCPError as exc:
+                return ToolResult.failure(call, str(exc), exception=exc)
+        return await super().run(call)
 
     async def connect(self) -> None:
         """Connect every toolbox's server and put the tools it lists in place of the configured ones."""
@@ -186,6 +211,7 @@ class SpecToolbox(Toolbox):
         for name in self.from_boxes - set(found):
             self.tools.pop(name, None)
         self.tools.update(found)
+        self._listed = True
         self.from_boxes = {name for name, tool in found.items() if not isinstance(tool.func, MCPToolCall)}
 
     def others(self) -> list[Tool]:
