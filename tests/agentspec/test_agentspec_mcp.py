@@ -116,6 +116,8 @@ def test_code_assistant_offers_only_its_filter_and_sends_the_configs_headers(htt
             call("list_pull_requests", owner="oracle", repo="agent-spec"),
             call("delete_repository", owner="oracle", repo="agent-spec"),
             "PR #7 fixes the parser.",
+            call("pull_request_read", owner="oracle", repo="agent-spec", pullNumber=7),
+            "It changes parser.py.",
         ]
     )
     loader = AgentSpecLoader(llm=model, mcp_servers={"https://api.githubcopilot.com/mcp/": http_url})
@@ -128,6 +130,8 @@ def test_code_assistant_offers_only_its_filter_and_sends_the_configs_headers(htt
     tools = offered(model)
     assert list(tools) == ["list_pull_requests", "pull_request_read", "get_file_contents"]
     assert tools["pull_request_read"]["parameters"]["required"] == ["owner", "repo", "pullNumber"]
+    again = agent.ask("What does #7 change?", {})  # another sync run: another event loop, connected again
+    assert again.steps[0]["output"] == "oracle/agent-spec#7: changes parser.py"
 
 
 def triage_model() -> ScriptedModel:

@@ -158,8 +158,9 @@ class MCPBox:
         for name, spec in self.filter.items():
             confirm = self.confirm or bool(spec.get("requires_confirmation"))
             description = str(spec.get("description") or listed[name].description)
+            shown, call = self.prefix + name, BoxToolCall(self, name)
             tools.append(
-                replace(listed[name], name=self.prefix + name, confirm=confirm, description=description)
+                replace(listed[name], func=call, name=shown, confirm=confirm, description=description)
             )
         return tools
 
