@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint types unit browser demo bench clean postgres-server
+.PHONY: test lint types unit browser demo bench clean postgres-server openssl
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,12 @@ postgres-server:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || (apt-get update && \
 		(apt-get install -y postgresql-15 || apt-get install -y postgresql))
 
-unit: $(STAMP) browser postgres-server
+unit: $(STAMP) browser postgres-server openssl
 	$(BIN)/pytest -q
+
+# The MCP mutual-TLS tests make their certificates with the openssl command line.
+openssl:
+	command -v openssl >/dev/null || (apt-get update && apt-get install -y openssl)
 
 # The UI's browser tests drive Debian's Chromium through Playwright (never `playwright install`).
 browser:

@@ -15,18 +15,22 @@ EXAMPLES = REPO / ".." / "shared" / "agentspec-examples"  # the shared data, nev
 
 # What rillflow does not run yet: file -> the component type named in the error.
 UNSUPPORTED = {
-    "configs/ext_code_assistant_tutorial.yaml": "MCPToolBox",
-    "configs/ext_tutorial_cybersecurity_flow.yaml": "MCPTool",
-    "configs/howto_mcp_agent.yaml": "MCPToolBox",
-    "configs/howto_mcp_flow.yaml": "MCPTool",
     "configs/howto_ociagent.yaml": "OciAgent",
     "pyagentspec-tests/a2aagent.yaml": "A2AAgent",
     "pyagentspec-tests/example_serialized_agent_with_tools_and_builtin_tools.yaml": "BuiltinTool",
-    "pyagentspec-tests/example_serialized_agent_with_tools_and_toolboxes_25_4_2.yaml": "MCPToolBox",
-    "pyagentspec-tests/example_serialized_agent_with_tools_and_toolboxes_26_1_2.yaml": "MCPToolBox",
-    "pyagentspec-tests/example_tools_with_confirmation_25_4_2.yaml": "MCPTool",
+    "pyagentspec-tests/example_tools_with_confirmation_25_4_2.yaml": "BuiltinTool",  # its MCPTool loads
     "pyagentspec-tests/ociagent.yaml": "OciAgent",
 }
+# The configs with MCP components: run against a real MCP server in test_agentspec_mcp.py (their own
+# server URLs are placeholders, or on the internet: no other test may run them).
+MCP_CONFIGS = [
+    "configs/ext_code_assistant_tutorial.yaml",
+    "configs/ext_tutorial_cybersecurity_flow.yaml",
+    "configs/howto_mcp_agent.yaml",
+    "configs/howto_mcp_flow.yaml",
+    "pyagentspec-tests/example_serialized_agent_with_tools_and_toolboxes_25_4_2.yaml",
+    "pyagentspec-tests/example_serialized_agent_with_tools_and_toolboxes_26_1_2.yaml",
+]
 
 
 def listed_configs() -> list[str]:

@@ -78,7 +78,7 @@ async def test_errors_for_a_toolset_not_connected_and_an_unknown_allowed_tool() 
 async def test_stdio_agent_lists_and_calls_tools_and_a_tool_error_goes_back_to_the_model() -> None:
     model = script(call("shout", text="hi", times=2), call("fail", reason="no disk"), "done")
     async with stdio() as tools:
-        assert {t.name for t in tools} == {"add", "shout", "fail", "slow", "pid"}
+        assert {t.name for t in tools} == {"add", "shout", "fail", "slow", "pid", "header"}
         agent = Agent(model, tools, protocol="native")
         result = await agent.ask_async("go")
     assert result.answer == "done"

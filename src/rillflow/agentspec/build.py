@@ -13,6 +13,8 @@ from . import native
 from .document import Document
 from .errors import AgentSpecError, UnsupportedComponentError
 from .llms import build_model, is_llm_config
+from .mcp_servers import require_mcp
+from .mcp_tools import MCPBox, SpecToolbox, mcp_tool, start_with_toolboxes
 from .multi import manager_workers, specialized_agent, swarm
 from .nested import (
     AgentNode,
@@ -53,7 +55,9 @@ SUPPORTED = (
     "Flow, Agent, SpecializedAgent, ManagerWorkers, Swarm, StartNode, EndNode, LlmNode, ToolNode, AgentNode, "
     "FlowNode, BranchingNode, MapNode, "
     "ParallelMapNode, ParallelFlowNode, CatchExceptionNode, InputMessageNode, OutputMessageNode, "
-    "ServerTool, ClientTool, RemoteTool, VllmConfig, OllamaConfig, OpenAiCompatibleConfig, OpenAiConfig"
+    "ServerTool, ClientTool, RemoteTool, MCPTool, MCPToolBox (StdioTransport, SSETransport, "
+    "StreamableHTTPTransport and their mTLS variants), VllmConfig, OllamaConfig, OpenAiCompatibleConfig, "
+    "OpenAiConfig"
 )
 
 
@@ -88,7 +92,7 @@ class Builder:
             return self.flow(c)
         if kind in AGENT_TYPES:
             return self.agent(c)
-        if kind in SUPPORTED_TOOLS:
+        if kind in (*SUPPORTED_TOOLS, "MCPTool"):
             return self.tool(c)
         if is_llm_config(c):
             return self.model(c)
@@ -109,7 +113,20 @@ class Builder:
             return client_tool(c)
         if kind == "RemoteTool":
             return remote_tool(c, self.loader.allowed_hosts, self.loader.remote_timeout)
+        if kind == "MCPTool":
+            where = self.doc.where(c)
+            require_mcp(c, where)
+            transport = self.require(c, "client_transport")
+            return mcp_tool(c, self.loader.mcp.toolset(transport, self.doc.where(transport)), where)
         raise self.unsupported(c, "tool type")
+
+    def toolbox(self, c: dict[str, Any]) -> MCPBox:
+        if c.get("component_type") != "MCPToolBox":
+            raise self.unsupported(c, "toolbox type")
+        where = self.doc.where(c)
+        require_mcp(c, where)
+        transport = self.require(c, "client_transport")
+        return MCPBox(c, self.loader.mcp.toolset(transport, self.doc.where(transport)), where)
 
     def agent(self, c: dict[str, Any]) -> Agent:
         kind = c.get("component_type")
@@ -121,13 +138,17 @@ class Builder:
             return swarm(self, c)
         if kind != "Agent":
             raise self.unsupported(c, "agent type")
-        if c.get("toolboxes"):
-            raise self.unsupported(c["toolboxes"][0], "toolbox type")
+        boxes = [self.toolbox(b) for b in c.get("toolboxes") or ()]
         tools = [self.tool(t) for t in c.get("tools") or ()]
         options = native.agent_options(c)
         model = self.model(self.require(c, "llm_config"))
-        agent = Agent(model, tools, instructions=str(c.get("system_prompt") or ""), **options)
+        toolbox: Any = tools
+        if boxes:  # their tools come from the servers when a run starts
+            toolbox = SpecToolbox(tools, boxes, timeout=options.pop("tool_timeout", None))
+        agent = Agent(model, toolbox, instructions=str(c.get("system_prompt") or ""), **options)
         defaults = {t: p["default"] for t, p in by_title(c.get("inputs")).items() if "default" in p}
+        if boxes:
+            return start_with_toolboxes(agent, defaults)
         return render_instructions(agent, defaults)
 
     # --- nodes ----------------------------------------------------------------------------------

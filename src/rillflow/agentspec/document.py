@@ -61,6 +61,15 @@ def check_version(version: Any) -> str | None:
     return str(version)
 
 
+def newer(version: str, than: str) -> bool:
+    """True when Agent Spec ``version`` is later than ``than`` (both like ``25.4.2``)."""
+
+    def parts(text: str) -> tuple[int, ...]:
+        return tuple(int(p) for p in text.split(".") if p.isdigit())
+
+    return parts(version) > parts(than)
+
+
 def read_document(data: Any) -> Document:
     """Resolve every reference of ``data`` (the parsed file)."""
     if not isinstance(data, dict):

@@ -13,6 +13,8 @@ from ..core.async_nodes import AsyncParallelBatchFlow, AsyncParallelBatchNode
 from ..core.flow import Flow
 from ..core.node import BaseNode, Node
 from .llms import export_model
+from .mcp_export import split_tools
+from .relink import relink
 
 Schema = dict[str, Any]
 RETRY_FIELDS = ("max_retries", "wait", "backoff", "max_wait", "jitter", "timeout")
@@ -147,5 +149,9 @@ def agent_component(state: ExportState, agent: Agent, path: str) -> Schema:
     out["outputs"] = [{"title": "answer", "type": "string", "default": ""}]
     out["llm_config"] = llm_config(cfg.model, path)
     out["system_prompt"] = cfg.instructions
-    out["tools"] = [tool_component(state, t, path) for t in cfg.toolbox]
-    return out
+    others, mcp_tools, boxes = split_tools(cfg.toolbox)
+    out["tools"] = [tool_component(state, t, path) for t in others] + mcp_tools
+    if boxes:
+        out["toolboxes"] = boxes
+    # MCP components loaded from a config share their transport: written once, referenced elsewhere
+    return relink(out) if mcp_tools or boxes else out

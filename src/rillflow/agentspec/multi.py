@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from ..agents.agent import Agent
 from ..agents.tool import Tool
 from .errors import UnsupportedComponentError
+from .mcp_tools import SpecToolbox, start_with_toolboxes
 from .nested import render_instructions
 from .properties import by_title
 
@@ -53,14 +54,20 @@ def manager_workers(builder: Builder, c: dict[str, Any]) -> Agent:
     manager_spec = builder.require(c, "group_manager")
     workers = [worker_tool(builder.agent(w), w) for w in c.get("workers") or ()]
     manager = builder.agent(manager_spec)
+    tools: Any = [*manager.toolbox, *workers]
+    if isinstance(manager.toolbox, SpecToolbox):  # the manager's MCP toolboxes stay toolboxes
+        boxes = manager.toolbox.boxes
+        tools = SpecToolbox([*manager.toolbox.others(), *workers], boxes, timeout=manager.toolbox.timeout)
     agent = Agent(
         manager.config.model,
-        [*manager.toolbox, *workers],
+        tools,
         instructions=manager.config.instructions,
         max_iterations=manager.config.max_iterations,
         name=str(c.get("name") or manager.name),
     )
     defaults = {t: p["default"] for t, p in by_title(manager_spec.get("inputs")).items() if "default" in p}
+    if isinstance(tools, SpecToolbox):
+        return start_with_toolboxes(agent, defaults)
     return render_instructions(agent, defaults)
 
 

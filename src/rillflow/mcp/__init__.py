@@ -1,4 +1,4 @@
-"""rillflow.mcp: the tools of MCP servers (stdio, streamable HTTP) for toolboxes and agents.
+"""rillflow.mcp: the tools of MCP servers (stdio, streamable HTTP, SSE) for toolboxes and agents.
 
 ``pip install 'rillflow[mcp]'``; see docs/mcp.md::
 
@@ -8,6 +8,7 @@
         agent = Agent(model, tools)
 """
 
-from .toolset import MCPError, MCPToolError, MCPToolset, result_text
+from .toolset import MCPCall, MCPError, MCPToolError, MCPToolset, result_text
+from .transports import HTTPServer
 
-__all__ = ["MCPError", "MCPToolError", "MCPToolset", "result_text"]
+__all__ = ["HTTPServer", "MCPCall", "MCPError", "MCPToolError", "MCPToolset", "result_text"]

@@ -12,10 +12,12 @@ import asyncio
 import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
 from ..agents.tool import Tool
+from .transports import HTTPServer, client_target
 
 
 class MCPError(RuntimeError):
@@ -42,8 +44,9 @@ class MCPToolset:
             await run_many(agent, inputs)
 
     ``server`` is what the SDK's ``mcp.Client`` accepts: a URL (streamable HTTP), a
-    ``StdioServerParameters``, an in-process ``MCPServer`` (tests), or a transport; :meth:`stdio` and
-    :meth:`http` build the first two. ``allowed_tools`` keeps only the named tools (server names); a
+    ``StdioServerParameters``, an in-process ``MCPServer`` (tests), or a transport; or an
+    :class:`~rillflow.mcp.HTTPServer` (SSE, headers, mutual TLS). :meth:`stdio`, :meth:`http` and
+    :meth:`sse` build the usual ones. ``allowed_tools`` keeps only the named tools (server names); a
     name missing on the server is an error at connect time. ``prefix`` is put before every tool name the
     model sees. ``confirm`` marks tools as needing a human's confirmation: True for all, or a set of
     server names. ``timeout`` (seconds) bounds each call, ``connect_timeout`` the connection and the
@@ -73,6 +76,10 @@ class MCPToolset:
         self.tools: dict[str, Tool] = {}
         self._client: Any = None
         self._broken: str | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock: asyncio.Lock | None = None
+        self._owner: asyncio.Task[None] | None = None
+        self._stop: asyncio.Event | None = None
 
     @classmethod
     def stdio(
@@ -94,41 +101,87 @@ class MCPToolset:
         return cls(params, **options)
 
     @classmethod
-    def http(cls, url: str, **options: Any) -> MCPToolset:
-        """A server at ``url`` (streamable HTTP, e.g. ``http://127.0.0.1:8000/mcp``)."""
+    def http(cls, url: str, *, headers: Mapping[str, str] | None = None, **options: Any) -> MCPToolset:
+        """A server at ``url`` (streamable HTTP, e.g. ``http://127.0.0.1:8000/mcp``), sent ``headers``."""
         options.setdefault("name", url)
-        return cls(url, **options)
+        return cls(HTTPServer(url, headers=headers) if headers else url, **options)
+
+    @classmethod
+    def sse(cls, url: str, *, headers: Mapping[str, str] | None = None, **options: Any) -> MCPToolset:
+        """A server at ``url`` speaking the older HTTP+SSE transport (e.g. ``http://127.0.0.1:8000/sse``)."""
+        options.setdefault("name", url)
+        return cls(HTTPServer(url, kind="sse", headers=headers), **options)
 
     # --- connection ---------------------------------------------------------------------------------
     async def connect(self) -> Self:
-        """Open the connection and list the server's tools. ``close()`` must run in the same task
-        (``async with`` does both)."""
-        if self._client is not None:
-            return self
+        """Open the connection and list the server's tools (once: calling it again, or from several
+        tasks at once, is one connection; after the server went away, it connects again). A task of its
+        own holds the connection, so any task of the event loop may close it; when the loop ends (a
+        sync run's ``asyncio.run``), it is closed."""
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:  # a connection made in an ended event loop ended with it
+            self._client, self._owner, self._stop = None, None, None
+            self._loop, self._lock = loop, asyncio.Lock()
+        assert self._lock is not None
+        async with self._lock:
+            if self._client is not None and (self._broken is not None or not self.connected):
+                await self.close()  # the server went away: connect again
+            if self._client is None:
+                await self._open(loop)
+        return self
+
+    async def _open(self, loop: asyncio.AbstractEventLoop) -> None:
         mcp = _import_mcp()
-        client = mcp.Client(self.server, read_timeout_seconds=self.timeout)
+        ready: asyncio.Future[Any] = loop.create_future()
+        stop = asyncio.Event()
+        owner = loop.create_task(self._hold(mcp, ready, stop), name=f"mcp connection {self.name}")
         try:
             async with asyncio.timeout(self.connect_timeout):
-                await client.__aenter__()
+                client = await asyncio.shield(ready)
         except TimeoutError:
+            await _finish(owner, stop, ready)
             raise MCPError(f"MCP server {self.name}: no connection after {self.connect_timeout}s") from None
-        except Exception as exc:
-            raise MCPError(f"MCP server {self.name}: cannot connect ({_text(exc)})") from exc
-        self._client, self._broken = client, None
+        except BaseException:
+            await _finish(owner, stop, ready)
+            raise
+        self._client, self._owner, self._stop, self._broken = client, owner, stop, None
         try:
             async with asyncio.timeout(self.connect_timeout):
                 listed = await self._list(client)
             self.tools = self._make_tools(listed)
+        except TimeoutError:
+            await self.close()
+            raise MCPError(f"MCP server {self.name}: no tool list after {self.connect_timeout}s") from None
         except BaseException:
             await self.close()
             raise
-        return self
+
+    async def _hold(self, mcp: Any, ready: asyncio.Future[Any], stop: asyncio.Event) -> None:
+        """The connection's own task: open it, hand the client over, keep it until ``stop``."""
+        try:
+            async with mcp.Client(client_target(self.server), read_timeout_seconds=self.timeout) as client:
+                if not ready.done():
+                    ready.set_result(client)
+                await stop.wait()
+        except Exception as exc:
+            if not ready.done():
+                ready.set_exception(MCPError(f"MCP server {self.name}: cannot connect ({_text(exc)})"))
+            else:
+                self._broken = _text(exc)
+        finally:
+            if not ready.done():
+                ready.set_exception(MCPError(f"MCP server {self.name}: the connection was cancelled"))
 
     async def close(self) -> None:
-        """Close the connection (a stdio server is stopped). Safe to call twice."""
-        client, self._client = self._client, None
-        if client is not None:
-            await client.__aexit__(None, None, None)
+        """Close the connection (a stdio server is stopped). Safe to call twice, from any task."""
+        owner, stop = self._owner, self._stop
+        self._client, self._owner, self._stop = None, None, None
+        if owner is None or stop is None or owner.done():
+            return
+        if owner.get_loop() is not asyncio.get_running_loop():
+            owner.get_loop().call_soon_threadsafe(stop.set)  # its own loop closes it
+            return
+        await _finish(owner, stop)
 
     async def __aenter__(self) -> Self:
         return await self.connect()
@@ -140,11 +193,11 @@ class MCPToolset:
 
     @property
     def connected(self) -> bool:
-        return self._client is not None
+        return self._client is not None and self._owner is not None and not self._owner.done()
 
     # --- tools --------------------------------------------------------------------------------------
     def __iter__(self) -> Iterator[Tool]:
-        if self._client is None:
+        if not self.connected:
             raise RuntimeError(
                 f"MCPToolset {self.name} is not connected: open it (`async with toolset:`) before "
                 "building a Toolbox or Agent from it"
@@ -179,7 +232,7 @@ class MCPToolset:
             shown = self.prefix + server_name
             confirm = self.confirm if isinstance(self.confirm, bool) else server_name in self.confirm
             tools[shown] = Tool(
-                func=self._caller(server_name),
+                func=MCPCall(self, server_name),
                 name=shown,
                 description=listed_tool.description or "",
                 parameters=dict(listed_tool.input_schema),  # as the server gives it
@@ -191,20 +244,18 @@ class MCPToolset:
             )
         return tools
 
-    def _caller(self, server_name: str) -> Any:
-        async def call(**arguments: Any) -> str:
-            return await self.call(server_name, arguments)
-
-        return call
-
     async def call(self, tool: str, arguments: Mapping[str, Any]) -> str:
         """Call the server's tool ``tool`` (its server name) and return its output as text.
 
         Raises :class:`MCPToolError` when the tool reports an error and :class:`MCPError` when the server
         cannot answer (gone, timed out); a Toolbox turns both into an error message for the model.
         """
+        return result_text(await self.call_result(tool, arguments))
+
+    async def call_result(self, tool: str, arguments: Mapping[str, Any]) -> Any:
+        """Like :meth:`call`, but the SDK's ``CallToolResult`` (with ``structured_content``)."""
         client = self._client
-        if client is None:
+        if client is None or self._loop is not asyncio.get_running_loop():
             raise MCPError(f"MCP server {self.name} is not connected (closed, or never opened)")
         if self._broken is not None:
             raise MCPError(f"MCP server {self.name} is gone ({self._broken})")
@@ -217,10 +268,31 @@ class MCPToolset:
             if _connection_lost(exc):
                 self._broken = _text(exc)
             raise MCPError(f"MCP server {self.name}: calling {tool} failed ({_text(exc)})") from exc
-        text = result_text(result)
         if result.is_error:
-            raise MCPToolError(text or f"{tool} reported an error")
-        return text
+            raise MCPToolError(result_text(result) or f"{tool} reported an error")
+        return result
+
+
+@dataclass(frozen=True)
+class MCPCall:
+    """The function behind an MCP tool: calls ``tool`` (its name on the server) through ``toolset``."""
+
+    toolset: MCPToolset
+    tool: str
+
+    async def __call__(self, **arguments: Any) -> str:
+        return await self.toolset.call(self.tool, arguments)
+
+
+async def _finish(
+    owner: asyncio.Task[None], stop: asyncio.Event, ready: asyncio.Future[Any] | None = None
+) -> None:
+    """Stop a connection's task and wait until it has closed the connection (even if we are cancelled)."""
+    stop.set()
+    if not owner.done():
+        await asyncio.shield(owner)
+    if ready is not None and ready.done() and not ready.cancelled():
+        ready.exception()  # read: a failure we already reported is not logged again as unretrieved
 
 
 def result_text(result: Any) -> str:
@@ -249,12 +321,16 @@ def _connection_lost(exc: BaseException) -> bool:
 
 
 def _text(exc: BaseException) -> str:
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:  # the SDK's task groups wrap the cause
+        exc = exc.exceptions[0]
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 def _describe(server: Any) -> str:
     if isinstance(server, str):
         return server
+    if isinstance(server, HTTPServer):
+        return server.url
     command = getattr(server, "command", None)
     if command is not None:
         return " ".join([command, *getattr(server, "args", [])])
