@@ -73,7 +73,9 @@ class _AgentNode(AsyncNode):
 class _Start(_AgentNode):
     """Opens a turn of conversation: the system prompt once, then the new question as a user message."""
 
-    async def post_async(self, shared: dict[str, Any], prep_res: Any, exec_res: Any) -> str:
+    # The phases that only touch ``shared`` are plain methods: run on the loop all the same (an async
+    # node never sends prep or post to a thread), without a coroutine per visit.
+    def post(self, shared: dict[str, Any], prep_res: Any, exec_res: Any) -> str:
         cfg = self.config
         state = shared.setdefault(cfg.key, {"messages": [], "steps": []})
         if not state["messages"]:
@@ -93,8 +95,9 @@ class _Start(_AgentNode):
 class _Think(_AgentNode):
     """One model turn: a final answer, tool calls to run, or (structured protocol) a correction."""
 
-    async def prep_async(self, shared: dict[str, Any]) -> tuple[list[Message], Must] | None:
-        cfg, state = self.config, self.state(shared)
+    def prep(self, shared: dict[str, Any]) -> tuple[list[Message], Must] | None:
+        cfg = self.config
+        state = shared[cfg.key]
         if state["iterations"] >= cfg.max_iterations:
             return None
         must: Must = None
@@ -124,8 +127,8 @@ class _Think(_AgentNode):
         messages, must = prep_res
         return await cfg.protocol.ask(cfg.model, messages, cfg.toolbox, cfg.options, must=must)
 
-    async def post_async(self, shared: dict[str, Any], prep_res: Any, turn: Any) -> str:
-        state = self.state(shared)
+    def post(self, shared: dict[str, Any], prep_res: Any, turn: Any) -> str:
+        state = shared[self.config.key]
         if turn is None:
             state["outcome"] = MAX_ITERATIONS
             return "finish"
@@ -151,20 +154,26 @@ class _Act(AsyncParallelBatchNode, _AgentNode):
     async def prep_async(self, shared: dict[str, Any]) -> list[tuple[ToolCall, bool, bool]]:
         """Each call with whether it may run (confirmation) and whether it repeats an earlier call."""
         cfg = self.config
-        state = self.state(shared)
-        calls = [ToolCall(c["id"], c["name"], c["arguments"]) for c in state["pending"]]
-        repeated = [False] * len(calls)
-        if not cfg.repeat_calls:
-            seen = {_call_key(step["tool"], step["arguments"]) for step in state["steps"]}
-            repeated = [_call_key(call.name, call.arguments) in seen for call in calls]
+        state = shared[cfg.key]
+        toolbox = cfg.toolbox
+        seen = (
+            None
+            if cfg.repeat_calls
+            else {_call_key(step["tool"], step["arguments"]) for step in state["steps"]}
+        )
+        calls: list[tuple[ToolCall, bool]] = []
+        asking: list[ToolCall] = []
+        for pending in state["pending"]:
+            call = ToolCall(pending["id"], pending["name"], pending["arguments"])
+            again = seen is not None and _call_key(call.name, call.arguments) in seen
+            if not again and toolbox.needs_confirmation(call):
+                asking.append(call)
+            calls.append((call, again))
+        if not asking:
+            return [(call, True, again) for call, again in calls]
         # Ask before running anything, so that a pause (and a resume) re-enters with nothing half done.
-        asking = [
-            c
-            for c, again in zip(calls, repeated, strict=True)
-            if not again and cfg.toolbox.needs_confirmation(c)
-        ]
-        approved = await decide(self, asking, cfg.confirm) if asking else {}
-        return [(c, approved.get(c.id, True), again) for c, again in zip(calls, repeated, strict=True)]
+        approved = await decide(self, asking, cfg.confirm)
+        return [(call, approved.get(call.id, True), again) for call, again in calls]
 
     async def exec_async(self, item: tuple[ToolCall, bool, bool]) -> dict[str, Any]:
         # Plain data, not the ToolResult: a durable run checkpoints each finished item.
@@ -176,9 +185,10 @@ class _Act(AsyncParallelBatchNode, _AgentNode):
             return ToolResult.failure(call, f"the user declined this call of {call.name}").record()
         return (await self.config.toolbox.run(call)).record()
 
-    async def post_async(self, shared: dict[str, Any], prep_res: Any, records: list[dict[str, Any]]) -> str:
-        state = self.state(shared)
-        state["only_repeats"] = all(record.pop("repeated", False) for record in records)
+    def post(self, shared: dict[str, Any], prep_res: Any, records: list[dict[str, Any]]) -> str:
+        state = shared[self.config.key]
+        repeats = [record.pop("repeated", False) for record in records]  # every record loses the mark
+        state["only_repeats"] = all(repeats)
         state["messages"].extend(self.config.protocol.result_messages(records))
         state["steps"].extend(records)
         state["pending"] = []
@@ -200,7 +210,7 @@ class _Finish(_AgentNode):
     """Ends the agent: the answer routes the parent flow by ``default``, a spent budget by
     ``"max_iterations"``."""
 
-    async def post_async(self, shared: dict[str, Any], prep_res: Any, exec_res: Any) -> str | None:
+    def post(self, shared: dict[str, Any], prep_res: Any, exec_res: Any) -> str | None:
         outcome = self.state(shared)["outcome"]
         return None if outcome == ANSWER else str(outcome)
 

@@ -63,18 +63,20 @@ class NativeProtocol(Protocol):
     async def ask(
         self, model: Model, messages: list[Message], toolbox: Toolbox, options: Options, *, must: Must = None
     ) -> Turn:
-        if len(toolbox):
+        if toolbox.tools:
             options = {**options, "tools": toolbox.specs()}
             if must is not None:
                 options["tool_choice"] = "required" if must == "tool" else "none"
         reply = await model.generate_async(messages, **options)
-        if not reply.tool_calls:
+        calls = reply.tool_calls
+        if not calls:
             return Turn({"role": "assistant", "content": reply.text}, answer=reply.text)
-        # Some servers leave ids empty; results are matched to calls by id, so make them unique.
-        calls = tuple(
-            call if call.id else ToolCall(f"call_{len(messages)}_{i}", call.name, call.arguments)
-            for i, call in enumerate(reply.tool_calls)
-        )
+        if not all(call.id for call in calls):
+            # Some servers leave ids empty; results are matched to calls by id, so make them unique.
+            calls = tuple(
+                call if call.id else ToolCall(f"call_{len(messages)}_{i}", call.name, call.arguments)
+                for i, call in enumerate(calls)
+            )
         message: Message = {
             "role": "assistant",
             "content": reply.text or None,
@@ -83,7 +85,7 @@ class NativeProtocol(Protocol):
                 for c in calls
             ],
         }
-        return Turn(message, calls=calls)
+        return Turn(message, calls)
 
     def result_messages(self, results: Sequence[Mapping[str, Any]]) -> list[Message]:
         return [{"role": "tool", "tool_call_id": r["id"], "content": r["output"]} for r in results]

@@ -7,7 +7,7 @@ import enum
 import json
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.context import current_hooks, emit
@@ -34,6 +34,9 @@ class ToolResult:
     value: Any = None
     exception: BaseException | None = None
     sent: str = ""
+    # ``sent`` as parsed when the call ran, kept when only scalars, which nothing can have changed since:
+    # record() then need not decode the JSON again.
+    _sent_data: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def failure(
@@ -48,10 +51,13 @@ class ToolResult:
         """The result as plain JSON data (what an agent keeps in ``shared`` and checkpoints save):
         ``arguments`` as the model sent them, parsed from JSON when they were valid JSON."""
         arguments: Any = self.sent
-        try:
-            arguments = json.loads(arguments or "{}")
-        except json.JSONDecodeError:
-            pass  # kept as the raw text the model sent
+        if self._sent_data is not None:
+            arguments = dict(self._sent_data)
+        else:
+            try:
+                arguments = json.loads(arguments or "{}")
+            except json.JSONDecodeError:
+                pass  # kept as the raw text the model sent
         return {
             "id": self.call_id,
             "tool": self.name,
@@ -81,6 +87,7 @@ class Toolbox:
             if one.name in self.tools:
                 raise ValueError(f"two tools are named {one.name!r}")
             self.tools[one.name] = one
+        self._specs: tuple[tuple[Tool, ...], list[dict[str, Any]]] = ((), [])
 
     def __iter__(self) -> Iterator[Tool]:
         return iter(self.tools.values())
@@ -92,8 +99,18 @@ class Toolbox:
         return name in self.tools
 
     def specs(self) -> list[dict[str, Any]]:
-        """Every tool in the OpenAI ``tools`` format."""
-        return [one.spec() for one in self.tools.values()]
+        """Every tool in the OpenAI ``tools`` format (a new list; treat its dicts as read-only)."""
+        return list(self._cached_specs())
+
+    def _cached_specs(self) -> list[dict[str, Any]]:
+        # Built once and reused by every model call while the tools stay the same ones (a tool added to
+        # ``tools`` later, as multi-agent specs do, rebuilds them).
+        tools, specs = self._specs
+        current = tuple(self.tools.values())
+        if current != tools:  # tools compare by identity
+            specs = [one.spec() for one in current]
+            self._specs = current, specs
+        return specs
 
     def needs_confirmation(self, call: ToolCall) -> bool:
         """True when ``call`` names a tool marked ``confirm=True``."""
@@ -123,21 +140,26 @@ class Toolbox:
             known = ", ".join(self.tools) or "none"
             return ToolResult.failure(call, f"there is no tool named {call.name!r} (available: {known})")
         try:
-            arguments = found.check(call.arguments)
+            parsed = found._parse(call.arguments)
+            arguments = found._convert(parsed)
         except ToolArgumentsError as exc:
             return ToolResult.failure(call, f"invalid arguments for {call.name}: {exc}", exception=exc)
         timeout = found.timeout if found.timeout is not None else self.timeout
         try:
-            async with asyncio.timeout(timeout) as scope:
+            if timeout is None:  # no timeout scope to enter (it costs more than a fast tool's call)
                 value = await found.call_async(arguments)
+            else:
+                async with asyncio.timeout(timeout) as scope:
+                    value = await found.call_async(arguments)
         except TimeoutError as exc:
-            message = f"{call.name} timed out after {timeout}s" if scope.expired() else _describe(exc)
+            expired = timeout is not None and scope.expired()
+            message = f"{call.name} timed out after {timeout}s" if expired else _describe(exc)
             return ToolResult.failure(call, message, arguments, exc)
         except Exception as exc:
             return ToolResult.failure(call, f"{call.name} failed: {_describe(exc)}", arguments, exc)
-        return ToolResult(
-            call.id, call.name, arguments, format_output(value), True, value=value, sent=call.arguments
-        )
+        kept = parsed if isinstance(call.arguments, str) and _only_scalars(parsed) else None
+        output = format_output(value)
+        return ToolResult(call.id, call.name, arguments, output, True, value, None, call.arguments, kept)
 
     async def run_all(
         self, calls: Sequence[ToolCall], *, max_concurrency: int | None = None
@@ -153,6 +175,13 @@ def format_output(value: Any) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False, default=_jsonable)
+
+
+_SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
+def _only_scalars(data: dict[str, Any]) -> bool:
+    return all(type(value) in _SCALAR_TYPES for value in data.values())
 
 
 def _jsonable(value: Any) -> Any:
