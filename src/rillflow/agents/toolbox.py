@@ -181,7 +181,10 @@ _SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
 
 
 def _only_scalars(data: dict[str, Any]) -> bool:
-    return all(type(value) in _SCALAR_TYPES for value in data.values())
+    for value in data.values():
+        if type(value) not in _SCALAR_TYPES:
+            return False
+    return True
 
 
 def _jsonable(value: Any) -> Any:

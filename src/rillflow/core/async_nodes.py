@@ -86,32 +86,29 @@ class AsyncParallelBatchNode(AsyncNode, BatchNode):
     async def _middle_async(self, shared: Any, items: Any, plan: Plan) -> Any:
         # A copy per item keeps cur_retry per item; with one attempt there is nothing to keep apart.
         per_item = self.max_retries > 1
+        items = _as_sequence(items)
+        hooks = HOOKS.get()
+        if hooks is None and self.executor is None and len(items) == 1:
+            # A batch of one (an agent turn with one tool call) as run_items runs it, minus the fan-out.
+            node = visit_copy(self) if per_item else self
+            try:
+                return [await node._exec_one_async(items[0], plan)]
+            except Exception as exc:
+                add_path_segment(exc, describe_item(0, 1))
+                if self.fail_fast:
+                    raise
+                return [exc]
 
         def run_one(item: Any) -> Any:
             node = visit_copy(self) if per_item else self
             return node._exec_one_async(item, plan)
 
-        items = _as_sequence(items)
-        hooks = HOOKS.get()
-        if hooks is None and self.executor is None and len(items) == 1:
-            return await self._only_item_async(items[0], plan)  # e.g. an agent turn with one tool call
         tracker = None if hooks is None else ItemRun(self, hooks, items, report_results=True)
         if self.executor is not None:
             return await exec_items_on(self.executor, self, items, plan, tracker)
         return await run_items(
             items, run_one, max_concurrency=self.max_concurrency, fail_fast=self.fail_fast, tracker=tracker
         )
-
-    async def _only_item_async(self, item: Any, plan: Plan) -> list[Any]:
-        """A batch of one, as ``run_items`` runs it (no task, the failure named as item 0 of 1)."""
-        node = visit_copy(self) if self.max_retries > 1 else self
-        try:
-            return [await node._exec_one_async(item, plan)]
-        except Exception as exc:
-            add_path_segment(exc, describe_item(0, 1))
-            if self.fail_fast:
-                raise
-            return [exc]
 
 
 class AsyncFlow(Flow, AsyncNode):
