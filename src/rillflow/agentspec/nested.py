@@ -10,7 +10,8 @@ from contextvars import ContextVar
 from dataclasses import replace
 from typing import Any
 
-from ..agents.agent import Agent, _Start
+from ..agents.agent import Agent
+from ..agents.turns import _Start
 from ..core.async_nodes import AsyncFlow
 from ..core.node import BaseNode
 from .nodes import CONVERSATION, SpecNode
