@@ -50,21 +50,25 @@ class ToolResult:
     def record(self) -> dict[str, Any]:
         """The result as plain JSON data (what an agent keeps in ``shared`` and checkpoints save):
         ``arguments`` as the model sent them, parsed from JSON when they were valid JSON."""
-        arguments: Any = self.sent
-        if self._sent_data is not None:
-            arguments = dict(self._sent_data)
-        else:
-            try:
-                arguments = json.loads(arguments or "{}")
-            except json.JSONDecodeError:
-                pass  # kept as the raw text the model sent
-        return {
-            "id": self.call_id,
-            "tool": self.name,
-            "arguments": arguments,
-            "ok": self.ok,
-            "output": self.output,
-        }
+        return _record(self.call_id, self.name, self.sent, self._sent_data, self.ok, self.output)
+
+
+def _record(
+    call_id: str, name: str, sent: str, sent_data: dict[str, Any] | None, ok: bool, output: str
+) -> dict[str, Any]:
+    arguments: Any = sent
+    if sent_data is not None:
+        arguments = dict(sent_data)
+    else:
+        try:
+            arguments = json.loads(arguments or "{}")
+        except json.JSONDecodeError:
+            pass  # kept as the raw text the model sent
+    return {"id": call_id, "tool": name, "arguments": arguments, "ok": ok, "output": output}
+
+
+# A call that ran: the checked arguments, the value, the output text and the sent arguments if kept.
+_Ran = tuple[dict[str, Any], Any, str, "dict[str, Any] | None"]
 
 
 class Toolbox:
@@ -121,9 +125,9 @@ class Toolbox:
         """Run one call; every failure is returned as a result, never raised. With run hooks attached it
         reports a ``"tool_call"`` event (:class:`~rillflow.llm.calls.ToolRun`)."""
         if current_hooks() is None:
-            return await self._run(call)
+            return _result(call, await self._attempt(call))
         started, clock = time.time(), time.perf_counter()
-        result = await self._run(call)
+        result = _result(call, await self._attempt(call))
         found = self.tools.get(call.name)
         source = found.source if found is not None else ""
         duration = time.perf_counter() - clock
@@ -134,7 +138,17 @@ class Toolbox:
         )  # fmt: skip
         return result
 
-    async def _run(self, call: ToolCall) -> ToolResult:
+    async def _run_to_record(self, call: ToolCall) -> dict[str, Any]:
+        """``(await self.run(call)).record()``, without the ToolResult when no hooks need one."""
+        if current_hooks() is not None:
+            return (await self.run(call)).record()
+        outcome = await self._attempt(call)
+        if isinstance(outcome, ToolResult):
+            return outcome.record()
+        return _record(call.id, call.name, call.arguments, outcome[3], True, outcome[2])
+
+    async def _attempt(self, call: ToolCall) -> ToolResult | _Ran:
+        """Run one call: a failure as its ToolResult, a success as what ``_result`` makes one of."""
         found = self.tools.get(call.name)
         if found is None:
             known = ", ".join(self.tools) or "none"
@@ -158,8 +172,7 @@ class Toolbox:
         except Exception as exc:
             return ToolResult.failure(call, f"{call.name} failed: {_describe(exc)}", arguments, exc)
         kept = parsed if isinstance(call.arguments, str) and _only_scalars(parsed) else None
-        output = format_output(value)
-        return ToolResult(call.id, call.name, arguments, output, True, value, None, call.arguments, kept)
+        return arguments, value, format_output(value), kept
 
     async def run_all(
         self, calls: Sequence[ToolCall], *, max_concurrency: int | None = None
@@ -168,6 +181,13 @@ class Toolbox:
         check_concurrency(max_concurrency)
         # run() returns every failure as a result, so nothing here fails fast.
         return await run_items(calls, self.run, max_concurrency=max_concurrency, fail_fast=True)
+
+
+def _result(call: ToolCall, outcome: ToolResult | _Ran) -> ToolResult:
+    if isinstance(outcome, ToolResult):
+        return outcome
+    arguments, value, output, kept = outcome
+    return ToolResult(call.id, call.name, arguments, output, True, value, None, call.arguments, kept)
 
 
 def format_output(value: Any) -> str:

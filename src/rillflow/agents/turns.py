@@ -14,7 +14,7 @@ from ..core.async_nodes import AsyncFlow, AsyncNode, AsyncParallelBatchNode
 from ..core.graph import label, visit_copy
 from ..core.node import BaseNode
 from ..core.phases import PHASE_ATTRS
-from ..errors import add_path_segment
+from ..errors import add_path_segment, describe_item
 from ..llm.base import Model
 from ..llm.types import Message, Options, ToolCall
 from .confirm import Confirm, decide
@@ -166,7 +166,7 @@ class _Act(AsyncParallelBatchNode, _AgentNode):
             return ToolResult.failure(call, message).record() | {"repeated": True}
         if not approved:
             return ToolResult.failure(call, f"the user declined this call of {call.name}").record()
-        return (await self.config.toolbox.run(call)).record()
+        return await self.config.toolbox._run_to_record(call)
 
     def post(self, shared: dict[str, Any], prep_res: Any, records: list[dict[str, Any]]) -> str:
         state = shared[self.config.key]
@@ -208,15 +208,24 @@ async def run_turns(nodes: Nodes, shared: Any, params: dict[str, Any]) -> Any:
         first.post(shared, None, None)
         current = think
         while True:
+            # exec as the node's retry loop runs it with one attempt, no timeout and the default fallback
             prep_res = think.prep(shared)
-            action = think.post(shared, prep_res, await think._middle_async(shared, prep_res, think._plan))
+            action = think.post(shared, prep_res, await think.exec_async(prep_res))
             if action == "finish":
                 current = finish
                 return finish.post(shared, None, None)
             if action == "tools":
                 current = act
                 items = await act.prep_async(shared)
-                act.post(shared, items, await act._middle_async(shared, items, act._plan))
+                if len(items) != 1:
+                    records = await act._middle_async(shared, items, act._plan)
+                else:  # a batch of one, as the batch node runs it
+                    try:
+                        records = [await act.exec_async(items[0])]
+                    except Exception as exc:
+                        add_path_segment(exc, describe_item(0, 1))
+                        raise
+                act.post(shared, items, records)
                 current = think
     except Exception as exc:
         add_path_segment(exc, label(current))
@@ -242,8 +251,12 @@ def as_built(flow: AsyncFlow, nodes: Nodes) -> bool:
         and len(act.successors) == 1
         and act.successors.get("think") is think
         and not finish.successors
-        and think.max_retries == 1  # the loop runs on these nodes, not on a copy per visit
+        and think.max_retries == 1  # one attempt: no retry state, so no copy per visit is needed
         and act.max_retries == 1
+        and think.timeout is None
+        and act.timeout is None
+        and act.executor is None
+        and act.fail_fast
         and PHASE_ATTRS.isdisjoint(start.__dict__)  # no phase replaced on one node
         and PHASE_ATTRS.isdisjoint(think.__dict__)
         and PHASE_ATTRS.isdisjoint(act.__dict__)
