@@ -11,15 +11,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ..core.async_nodes import AsyncFlow
-from ..core.context import HOOKS
 from ..llm.base import Model
 from ..llm.types import Message, Options
 from .confirm import Confirm
 from .protocol import ANSWER, NativeProtocol, Protocol, StructuredProtocol
 from .tool import ToolLike
 from .toolbox import Toolbox
-from .turns import _Act, _Config, _Finish, _Start, _Think, as_built, run_turns
+from .turns import TurnLoop, _Act, _Config, _Finish, _Start, _Think
 
 Outcome = Literal["answer", "max_iterations"]
 
@@ -54,7 +52,7 @@ def _pick_protocol(model: Model, protocol: str | Protocol, fmt: Literal["json", 
     raise ValueError(f"protocol must be 'auto', 'native' or 'structured', got {protocol!r}")
 
 
-class Agent(AsyncFlow):
+class Agent(TurnLoop):
     """A tool-calling agent: ask the model, run the tools it asks for, feed the results back, repeat.
 
     Each run reads the question from ``shared[input_key]`` (or the node's params) and appends it to the
@@ -143,14 +141,6 @@ class Agent(AsyncFlow):
         super().__init__(start, name=name or "Agent")
         self.config = config
         self._built = (start, think, act, finish)
-
-    async def _orch_async(self, shared: Any, params: dict[str, Any] | None = None) -> Any:
-        # With nothing watching the visits (no hooks: no listener, stream, checkpoint or meter) and the
-        # graph as built, the turns run as one loop over the same node phases: no copy, params dict,
-        # plan lookup or frames per visit, which an agent turn would otherwise pay several times over.
-        if HOOKS.get() is not None or not as_built(self, self._built):
-            return await super()._orch_async(shared, params)
-        return await run_turns(self._built, shared, params or {**self.params})
 
     @property
     def toolbox(self) -> Toolbox:

@@ -71,12 +71,10 @@ class NativeProtocol(Protocol):
         calls = reply.tool_calls
         if not calls:
             return Turn({"role": "assistant", "content": reply.text}, answer=reply.text)
-        if not all(call.id for call in calls):
-            # Some servers leave ids empty; results are matched to calls by id, so make them unique.
-            calls = tuple(
-                call if call.id else ToolCall(f"call_{len(messages)}_{i}", call.name, call.arguments)
-                for i, call in enumerate(calls)
-            )
+        for call in calls:
+            if not call.id:  # some servers leave ids empty; results are matched to calls by id
+                calls = _with_ids(calls, len(messages))
+                break
         message: Message = {
             "role": "assistant",
             "content": reply.text or None,
@@ -89,6 +87,14 @@ class NativeProtocol(Protocol):
 
     def result_messages(self, results: Sequence[Mapping[str, Any]]) -> list[Message]:
         return [{"role": "tool", "tool_call_id": r["id"], "content": r["output"]} for r in results]
+
+
+def _with_ids(calls: tuple[ToolCall, ...], serial: int) -> tuple[ToolCall, ...]:
+    """``calls`` with an id unique in the conversation for each call that has none."""
+    return tuple(
+        call if call.id else ToolCall(f"call_{serial}_{i}", call.name, call.arguments)
+        for i, call in enumerate(calls)
+    )
 
 
 class StructuredProtocol(Protocol):

@@ -104,9 +104,6 @@ class Toolbox:
 
     def specs(self) -> list[dict[str, Any]]:
         """Every tool in the OpenAI ``tools`` format (a new list; treat its dicts as read-only)."""
-        return list(self._cached_specs())
-
-    def _cached_specs(self) -> list[dict[str, Any]]:
         # Built once and reused by every model call while the tools stay the same ones (a tool added to
         # ``tools`` later, as multi-agent specs do, rebuilds them).
         tools, specs = self._specs
@@ -114,7 +111,7 @@ class Toolbox:
         if current != tools:  # tools compare by identity
             specs = [one.spec() for one in current]
             self._specs = current, specs
-        return specs
+        return list(specs)
 
     def needs_confirmation(self, call: ToolCall) -> bool:
         """True when ``call`` names a tool marked ``confirm=True``."""

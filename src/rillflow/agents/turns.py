@@ -1,7 +1,7 @@
 """The agent's nodes (Start, Think, Act, Finish) and the loop that runs their turns without a flow walk.
 
-The nodes keep all of an agent's state in ``shared[key]``. ``run_turns`` calls the same node phases as a
-flow visit would, for runs that nothing watches (see ``Agent._orch_async``).
+The nodes keep all of an agent's state in ``shared[key]``. ``TurnLoop`` (the agent's base) calls the same
+node phases as the flow walk would, for runs that nothing watches.
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core.async_nodes import AsyncFlow, AsyncNode, AsyncParallelBatchNode
+from ..core.context import HOOKS
 from ..core.graph import label, visit_copy
 from ..core.node import BaseNode
-from ..core.phases import PHASE_ATTRS
+from ..core.phases import PHASE_ATTRS, Plan
 from ..errors import add_path_segment, describe_item
 from ..llm.base import Model
 from ..llm.types import Message, Options, ToolCall
@@ -198,38 +199,48 @@ class _Finish(_AgentNode):
         return None if outcome == ANSWER else str(outcome)
 
 
-async def run_turns(nodes: Nodes, shared: Any, params: dict[str, Any]) -> Any:
-    """What the flow walk does over the agent's own graph, visit for visit, as ``as_built`` allows."""
-    start, think, act, finish = nodes
-    current: BaseNode = start
-    try:
-        first = visit_copy(start)  # the one node that reads its params
-        first.set_params({**params})
-        first.post(shared, None, None)
-        current = think
-        while True:
-            # exec as the node's retry loop runs it with one attempt, no timeout and the default fallback
-            prep_res = think.prep(shared)
-            action = think.post(shared, prep_res, await think.exec_async(prep_res))
-            if action == "finish":
-                current = finish
-                return finish.post(shared, None, None)
-            if action == "tools":
-                current = act
-                items = await act.prep_async(shared)
-                if len(items) != 1:
-                    records = await act._middle_async(shared, items, act._plan)
-                else:  # a batch of one, as the batch node runs it
-                    try:
-                        records = [await act.exec_async(items[0])]
-                    except Exception as exc:
-                        add_path_segment(exc, describe_item(0, 1))
-                        raise
-                act.post(shared, items, records)
-                current = think
-    except Exception as exc:
-        add_path_segment(exc, label(current))
-        raise
+class TurnLoop(AsyncFlow):
+    """The agent flow's middle. When nothing watches the visits (no hooks: no listener, stream,
+    checkpoint or meter) and the graph is as built, the turns run in this one loop over the same node
+    phases, visit for visit, without the copy, params dict, plan lookup and frames the flow walk pays per
+    visit (an agent run is many short visits). Otherwise, and for anything ``as_built`` rules out, the
+    flow is walked as usual."""
+
+    _built: Nodes
+
+    async def _middle_async(self, shared: Any, prep_res: Any, plan: Plan) -> Any:
+        if HOOKS.get() is not None or not as_built(self, self._built):
+            return await self._orch_async(shared)
+        start, think, act, finish = self._built
+        current: BaseNode = start
+        try:
+            first = visit_copy(start)  # the one node that reads its params
+            first.set_params({**self.params})
+            first.post(shared, None, None)
+            current = think
+            while True:
+                # exec as a node's retry loop runs it with one attempt, no timeout and the default fallback
+                prep_res = think.prep(shared)
+                action = think.post(shared, prep_res, await think.exec_async(prep_res))
+                if action == "finish":
+                    current = finish
+                    return finish.post(shared, None, None)
+                if action == "tools":
+                    current = act
+                    items = await act.prep_async(shared)
+                    if len(items) != 1:
+                        records = await act._middle_async(shared, items, act._plan)
+                    else:  # a batch of one, as the batch node runs it
+                        try:
+                            records = [await act.exec_async(items[0])]
+                        except Exception as exc:
+                            add_path_segment(exc, describe_item(0, 1))
+                            raise
+                    act.post(shared, items, records)
+                    current = think
+        except Exception as exc:
+            add_path_segment(exc, label(current))
+            raise
 
 
 def as_built(flow: AsyncFlow, nodes: Nodes) -> bool:
