@@ -13,7 +13,7 @@ from rillflow import AsyncNode, node_path
 from rillflow.agents import Agent, tool
 from rillflow.errors import MaxStepsExceeded
 from rillflow.hooks import RunHooks
-from rillflow.llm import LLMError, ScriptedModel
+from rillflow.llm import LLMError, Reply, ScriptedModel, ToolCall
 from rillflow.llm.scripted import ScriptStep
 
 
@@ -124,3 +124,12 @@ async def test_a_retrying_think_node_still_retries() -> None:
     shared: dict[str, Any] = {"question": "?"}
     await agent.run_async(shared)
     assert shared["agent"]["answer"] == "fine"
+
+
+async def test_calls_without_ids_get_ids_unique_in_the_conversation() -> None:
+    nameless = Reply(
+        "", "tool_calls", tool_calls=(ToolCall("", "add", '{"a": 1, "b": 1}'), ToolCall("", "add", "{}"))
+    )
+    result = await make([nameless, "done"]).ask_async("?")
+    assert [step["id"] for step in result.steps] == ["call_1_0", "call_1_1"]
+    assert [m["tool_call_id"] for m in result.messages if m["role"] == "tool"] == ["call_1_0", "call_1_1"]
