@@ -220,8 +220,8 @@ class TurnLoop(AsyncFlow):
             current = think
             while True:
                 # exec as a node's retry loop runs it with one attempt, no timeout and the default fallback
-                prep_res = think.prep(shared)
-                action = think.post(shared, prep_res, await think.exec_async(prep_res))
+                request = think.prep(shared)
+                action = think.post(shared, request, await think.exec_async(request))
                 if action == "finish":
                     current = finish
                     return finish.post(shared, None, None)
