@@ -13,7 +13,9 @@ The last columns measure usage accounting: the same ``run_many`` with a no-op ``
 any listener, stream or tracer costs: the engine's hooked loop, which tracks node paths, plus the LLM
 and tool call events) and with a :class:`~rillflow.usage.UsageMeter` (every call added up per run, per
 node and in total). ``meter`` is the metered run against ``run_many`` without hooks (target <= 1.1);
-``vs hook`` against the no-op hook (the accounting's own cost).
+``vs hook`` against the no-op hook (the accounting's own cost). Without hooks an agent runs its turns
+in one loop over its nodes' phases; with any hook its flow is walked visit by visit (docs/agents.md,
+Performance), so ``meter`` includes that walk as well as the accounting.
 """
 
 from __future__ import annotations

@@ -317,6 +317,18 @@ async def test_repeated_calls_are_not_run_again_when_asked() -> None:
     assert runs == [1, 2, 1, 1, 2]  # by default, a repeated call runs (tools may not be pure)
 
 
+async def test_a_repeat_after_a_new_call_in_one_turn_leaves_no_mark_in_the_steps() -> None:
+    script = [
+        tool_calls(("add", {"a": 1, "b": 1})),
+        tool_calls(("add", {"a": 2, "b": 2}), ("add", {"a": 1, "b": 1})),
+    ]
+    model = ScriptedModel([*script, "done"])
+    result = await Agent(model, [add], protocol="native", repeat_calls=False).ask_async("Add.")
+    assert [step["output"] for step in result.steps][:2] == ["2", "4"]
+    assert result.steps[2]["output"].startswith("Error: add was already called")
+    assert all("repeated" not in step for step in result.steps)  # plain records, as checkpoints save them
+
+
 async def test_a_reply_that_never_parses_is_a_failed_turn_not_a_crash() -> None:
     model = ScriptedModel(["not json", "still not json", '{"action": "answer", "answer": "ok"}'])
     result = await Agent(model, [add], protocol=StructuredProtocol(max_attempts=2)).ask_async("Hi")

@@ -10,6 +10,7 @@ import pydantic
 import pytest
 
 from rillflow.agents import Tool, ToolArgumentsError, schema_for, tool, validate
+from rillflow.agents.schema import compile_check
 
 
 class Color(enum.Enum):
@@ -205,3 +206,43 @@ def test_unsupported_signatures_fail_when_the_tool_is_made(define: str, message:
 def test_a_timeout_must_be_positive() -> None:
     with pytest.raises(ValueError, match="timeout must be > 0"):
         tool(timeout=0)(lambda x: x)
+
+
+# The compiled check tools run on every call must accept exactly what validate() accepts.
+CHECKED_SCHEMAS: list[dict[str, Any]] = [
+    search.parameters,
+    {},
+    {"type": "integer"},
+    {"type": "number"},
+    {"type": ["string", "null"]},
+    {"type": "boolean"},
+    {"const": 3},
+    {"enum": [1, "a", None]},
+    {"anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "null"}]},
+    {"type": "array", "items": {"anyOf": [{"type": "integer"}, {"enum": ["x"]}]}},
+    {"items": {"type": "integer"}},
+    {"required": ["a"]},
+    {"type": "object", "additionalProperties": {"type": "number"}},
+    {"properties": {"a": {"type": "object", "properties": {"b": {"const": 1}}, "required": ["b"]}}},
+    {"type": "object", "properties": {"a": {}}, "additionalProperties": False},
+]
+VALUES: list[Any] = [
+    *SAMPLES, None, True, False, 0, 3, 3.0, -1.5, "", "a", "x", [], [1, 2], ["a", "b"], [1, "x"], [True],
+    {}, {"a": 1}, {"a": "1"}, {"a": {"b": 1}}, {"a": {"b": 2}}, {"a": {}}, {"b": 1.5}, {"b": True},
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("schema", CHECKED_SCHEMAS)
+def test_the_compiled_check_agrees_with_validate(schema: dict[str, Any]) -> None:
+    check = compile_check(schema)
+    for value in VALUES:
+        assert check(value) == (not validate(value, schema)), (schema, value)
+
+
+def test_a_valid_call_skips_validate_and_an_invalid_one_still_names_every_problem() -> None:
+    assert search.check('{"query": "x", "limit": 2}') == {"query": "x", "limit": 2}
+    with pytest.raises(ToolArgumentsError) as caught:
+        search.check('{"limit": true, "colour": 1}')
+    assert "missing required argument 'query'" in str(caught.value)
+    assert "limit: expected integer, got boolean True" in str(caught.value)
+    assert "unknown argument 'colour'" in str(caught.value)

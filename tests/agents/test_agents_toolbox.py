@@ -187,3 +187,39 @@ def test_plain_functions_become_tools_and_names_must_be_unique() -> None:
     assert box.specs()[0]["function"]["name"] == "echo"
     with pytest.raises(ValueError, match="two tools are named 'echo'"):
         Toolbox([echo, tool(echo)])
+
+
+async def test_a_record_keeps_the_arguments_as_sent_even_when_the_tool_changes_them() -> None:
+    @tool
+    def grab(items: list[str], key: str = "k") -> str:
+        items.append("added by the tool")
+        return key
+
+    box = Toolbox([grab])
+    listed = (await box.run(call("grab", '{"items": ["a"]}'))).record()
+    scalars = (await box.run(call("grab", '{"items": [], "key": "x"}'))).record()
+    assert listed["arguments"] == {"items": ["a"]}
+    assert scalars["arguments"] == {"items": [], "key": "x"}
+
+    @tool
+    def echo(key: str) -> str:
+        return key
+
+    flat = (await Toolbox([echo]).run(call("echo", '{"key": "v"}'))).record()
+    assert flat == {"id": "c1", "tool": "echo", "arguments": {"key": "v"}, "ok": True, "output": "v"}
+
+
+def test_the_specs_follow_a_tool_added_after_they_were_built() -> None:
+    @tool
+    def first() -> str:
+        return "1"
+
+    @tool
+    def second() -> str:
+        return "2"
+
+    box = Toolbox([first])
+    assert [s["function"]["name"] for s in box.specs()] == ["first"]
+    box.tools["second"] = second  # as multi-agent specs do after building an agent
+    assert [s["function"]["name"] for s in box.specs()] == ["first", "second"]
+    assert box.specs() is not box.specs()  # a new list each time: a caller may extend it

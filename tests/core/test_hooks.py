@@ -191,6 +191,37 @@ async def test_parallel_batch_node_items_each_see_their_own_path() -> None:
         assert ends == {0, 1, 2, 3}
 
 
+@pytest.mark.parametrize("fail", [False, True])
+async def test_a_one_item_parallel_batch_is_reported_as_an_item_without_a_task(fail: bool) -> None:
+    class One(rf.AsyncParallelBatchNode):
+        async def prep_async(self, shared: Any) -> Any:
+            return [0]
+
+        async def exec_async(self, item: int) -> Any:
+            if fail:
+                raise ValueError("bad item")
+            return current_path(), asyncio.current_task()
+
+        async def post_async(self, shared: dict[str, Any], prep_res: Any, exec_res: Any) -> Any:
+            shared["out"] = exec_res[0]
+
+    rec, shared = Recorder(), {}
+    flow = rf.AsyncFlow(One(name="One"), name="Top")
+    if fail:
+        with pytest.raises(ValueError) as info:
+            await flow.run_async(shared, hooks=rec)
+        assert rf.node_path(info.value) == ["Top", "One", "item 0 of 1"]
+    else:
+        await flow.run_async(shared, hooks=rec)
+        assert shared["out"] == (("Top", "One", "#0"), asyncio.current_task())  # run inline, own path
+    items = [e for e in rec.log if e[0].startswith("item")]
+    error = "ValueError" if fail else None
+    result = None if fail else shared["out"]
+    assert items == [("items", ("Top", "One"), 1), ("item_start", ("Top", "One"), 0),
+                     ("item_end", ("Top", "One"), 0, result, error)]  # fmt: skip
+    assert current_path() == ()
+
+
 async def test_parallel_batch_flow_items_reported_and_nested_paths() -> None:
     class Step(rf.AsyncNode):
         async def post_async(self, shared: dict[str, Any], prep_res: Any, exec_res: Any) -> Any:

@@ -7,23 +7,19 @@ save it): the message history, the turn count, a log of tool calls, the answer a
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ..core.async_nodes import AsyncFlow, AsyncNode, AsyncParallelBatchNode
 from ..llm.base import Model
-from ..llm.types import Message, Options, ToolCall
-from .confirm import Confirm, decide
-from .history import fit_history
-from .protocol import ANSWER, Must, NativeProtocol, Protocol, StructuredProtocol
+from ..llm.types import Message, Options
+from .confirm import Confirm
+from .protocol import ANSWER, NativeProtocol, Protocol, StructuredProtocol
 from .tool import ToolLike
-from .toolbox import Toolbox, ToolResult
+from .toolbox import Toolbox
+from .turns import TurnLoop, _Act, _Config, _Finish, _Start, _Think
 
 Outcome = Literal["answer", "max_iterations"]
-MAX_ITERATIONS = "max_iterations"
-REPLY_TOKENS = 512  # kept free for the reply when no max_tokens is set
 
 
 @dataclass(frozen=True)
@@ -44,167 +40,6 @@ class AgentResult:
         return cls(state["answer"], state["outcome"], state["iterations"], state["messages"], state["steps"])
 
 
-@dataclass(frozen=True)
-class _Config:
-    model: Model
-    toolbox: Toolbox
-    protocol: Protocol
-    instructions: str
-    max_iterations: int
-    key: str
-    input_key: str
-    confirm: Confirm | None
-    options: Options
-    require_tool: bool
-    answer_on_last_turn: bool
-    repeat_calls: bool
-
-
-class _AgentNode(AsyncNode):
-    def __init__(self, config: _Config, name: str) -> None:
-        super().__init__(name=name)
-        self.config = config
-
-    def state(self, shared: dict[str, Any]) -> dict[str, Any]:
-        state: dict[str, Any] = shared[self.config.key]
-        return state
-
-
-class _Start(_AgentNode):
-    """Opens a turn of conversation: the system prompt once, then the new question as a user message."""
-
-    async def post_async(self, shared: dict[str, Any], prep_res: Any, exec_res: Any) -> str:
-        cfg = self.config
-        state = shared.setdefault(cfg.key, {"messages": [], "steps": []})
-        if not state["messages"]:
-            system = cfg.protocol.system_prompt(cfg.instructions, cfg.toolbox)
-            if system:
-                state["messages"].append({"role": "system", "content": system})
-        question = self.params.get(cfg.input_key, shared.get(cfg.input_key))
-        state["run_start"] = len(state["messages"])
-        if question is not None:
-            state["messages"].append({"role": "user", "content": str(question)})
-        state.update(
-            iterations=0, answer=None, outcome=None, pending=[], called_tool=False, only_repeats=False
-        )
-        return "think"
-
-
-class _Think(_AgentNode):
-    """One model turn: a final answer, tool calls to run, or (structured protocol) a correction."""
-
-    async def prep_async(self, shared: dict[str, Any]) -> tuple[list[Message], Must] | None:
-        cfg, state = self.config, self.state(shared)
-        if state["iterations"] >= cfg.max_iterations:
-            return None
-        must: Must = None
-        if cfg.require_tool and not state["called_tool"]:
-            must = "tool"
-        elif cfg.answer_on_last_turn and state["iterations"] == cfg.max_iterations - 1:
-            must = "answer"
-        elif state.get("only_repeats"):  # it already has every result it asked for
-            must = "answer"
-        return self.fitted(state), must
-
-    def fitted(self, state: dict[str, Any]) -> list[Message]:
-        """The history to send: all of it, or without its oldest parts when it would not fit the context."""
-        cfg = self.config
-        context = cfg.model.capabilities.context_tokens
-        messages = list(state["messages"])
-        if context is None:
-            return messages
-        reply = cfg.options.get("max_tokens", cfg.model.default_options.get("max_tokens", REPLY_TOKENS))
-        start = min(state.get("run_start", 0), max(len(messages) - 1, 0))
-        return fit_history(messages, start, context - reply)
-
-    async def exec_async(self, prep_res: tuple[list[Message], Must] | None) -> Any:
-        if prep_res is None:
-            return None
-        cfg = self.config
-        messages, must = prep_res
-        return await cfg.protocol.ask(cfg.model, messages, cfg.toolbox, cfg.options, must=must)
-
-    async def post_async(self, shared: dict[str, Any], prep_res: Any, turn: Any) -> str:
-        state = self.state(shared)
-        if turn is None:
-            state["outcome"] = MAX_ITERATIONS
-            return "finish"
-        state["iterations"] += 1
-        state["messages"].append(turn.message)
-        if turn.calls:
-            state["pending"] = [{"id": c.id, "name": c.name, "arguments": c.arguments} for c in turn.calls]
-            return "tools"
-        if turn.feedback is not None:
-            state["messages"].append(turn.feedback)
-            return "think"
-        state["answer"], state["outcome"] = turn.answer, ANSWER
-        return "finish"
-
-
-class _Act(AsyncParallelBatchNode, _AgentNode):
-    """Runs the pending tool calls of one turn concurrently (bounded), after any confirmation."""
-
-    def __init__(self, config: _Config, name: str, max_concurrency: int | None) -> None:
-        _AgentNode.__init__(self, config, name)
-        self.max_concurrency = max_concurrency
-
-    async def prep_async(self, shared: dict[str, Any]) -> list[tuple[ToolCall, bool, bool]]:
-        """Each call with whether it may run (confirmation) and whether it repeats an earlier call."""
-        cfg = self.config
-        state = self.state(shared)
-        calls = [ToolCall(c["id"], c["name"], c["arguments"]) for c in state["pending"]]
-        repeated = [False] * len(calls)
-        if not cfg.repeat_calls:
-            seen = {_call_key(step["tool"], step["arguments"]) for step in state["steps"]}
-            repeated = [_call_key(call.name, call.arguments) in seen for call in calls]
-        # Ask before running anything, so that a pause (and a resume) re-enters with nothing half done.
-        asking = [
-            c
-            for c, again in zip(calls, repeated, strict=True)
-            if not again and cfg.toolbox.needs_confirmation(c)
-        ]
-        approved = await decide(self, asking, cfg.confirm) if asking else {}
-        return [(c, approved.get(c.id, True), again) for c, again in zip(calls, repeated, strict=True)]
-
-    async def exec_async(self, item: tuple[ToolCall, bool, bool]) -> dict[str, Any]:
-        # Plain data, not the ToolResult: a durable run checkpoints each finished item.
-        call, approved, repeated = item
-        if repeated:
-            message = f"{call.name} was already called with these arguments; use its result above"
-            return ToolResult.failure(call, message).record() | {"repeated": True}
-        if not approved:
-            return ToolResult.failure(call, f"the user declined this call of {call.name}").record()
-        return (await self.config.toolbox.run(call)).record()
-
-    async def post_async(self, shared: dict[str, Any], prep_res: Any, records: list[dict[str, Any]]) -> str:
-        state = self.state(shared)
-        state["only_repeats"] = all(record.pop("repeated", False) for record in records)
-        state["messages"].extend(self.config.protocol.result_messages(records))
-        state["steps"].extend(records)
-        state["pending"] = []
-        state["called_tool"] = True
-        return "think"
-
-
-def _call_key(name: str, arguments: Any) -> str:
-    """The same call whether its arguments are JSON text or parsed."""
-    if isinstance(arguments, str):
-        try:
-            arguments = json.loads(arguments)
-        except json.JSONDecodeError:
-            return f"{name}:{arguments}"
-    return f"{name}:{json.dumps(arguments, sort_keys=True)}"
-
-
-class _Finish(_AgentNode):
-    """Ends the agent: the answer routes the parent flow by ``default``, a spent budget by
-    ``"max_iterations"``."""
-
-    async def post_async(self, shared: dict[str, Any], prep_res: Any, exec_res: Any) -> str | None:
-        outcome = self.state(shared)["outcome"]
-        return None if outcome == ANSWER else str(outcome)
-
-
 def _pick_protocol(model: Model, protocol: str | Protocol, fmt: Literal["json", "yaml"]) -> Protocol:
     if isinstance(protocol, Protocol):
         return protocol
@@ -217,7 +52,7 @@ def _pick_protocol(model: Model, protocol: str | Protocol, fmt: Literal["json", 
     raise ValueError(f"protocol must be 'auto', 'native' or 'structured', got {protocol!r}")
 
 
-class Agent(AsyncFlow):
+class Agent(TurnLoop):
     """A tool-calling agent: ask the model, run the tools it asks for, feed the results back, repeat.
 
     Each run reads the question from ``shared[input_key]`` (or the node's params) and appends it to the
@@ -305,6 +140,7 @@ class Agent(AsyncFlow):
         act - "think" >> think
         super().__init__(start, name=name or "Agent")
         self.config = config
+        self._built = (start, think, act, finish)
 
     @property
     def toolbox(self) -> Toolbox:

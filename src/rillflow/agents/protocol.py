@@ -63,18 +63,18 @@ class NativeProtocol(Protocol):
     async def ask(
         self, model: Model, messages: list[Message], toolbox: Toolbox, options: Options, *, must: Must = None
     ) -> Turn:
-        if len(toolbox):
+        if toolbox.tools:
             options = {**options, "tools": toolbox.specs()}
             if must is not None:
                 options["tool_choice"] = "required" if must == "tool" else "none"
         reply = await model.generate_async(messages, **options)
-        if not reply.tool_calls:
+        calls = reply.tool_calls
+        if not calls:
             return Turn({"role": "assistant", "content": reply.text}, answer=reply.text)
-        # Some servers leave ids empty; results are matched to calls by id, so make them unique.
-        calls = tuple(
-            call if call.id else ToolCall(f"call_{len(messages)}_{i}", call.name, call.arguments)
-            for i, call in enumerate(reply.tool_calls)
-        )
+        for call in calls:
+            if not call.id:  # some servers leave ids empty; results are matched to calls by id
+                calls = _with_ids(calls, len(messages))
+                break
         message: Message = {
             "role": "assistant",
             "content": reply.text or None,
@@ -83,10 +83,18 @@ class NativeProtocol(Protocol):
                 for c in calls
             ],
         }
-        return Turn(message, calls=calls)
+        return Turn(message, calls)
 
     def result_messages(self, results: Sequence[Mapping[str, Any]]) -> list[Message]:
         return [{"role": "tool", "tool_call_id": r["id"], "content": r["output"]} for r in results]
+
+
+def _with_ids(calls: tuple[ToolCall, ...], serial: int) -> tuple[ToolCall, ...]:
+    """``calls`` with an id unique in the conversation for each call that has none."""
+    return tuple(
+        call if call.id else ToolCall(f"call_{serial}_{i}", call.name, call.arguments)
+        for i, call in enumerate(calls)
+    )
 
 
 class StructuredProtocol(Protocol):

@@ -133,6 +133,70 @@ def validate(value: Any, schema: Schema, where: str = "") -> list[str]:
     return []
 
 
+def compile_check(schema: Schema) -> Callable[[Any], bool]:
+    """A predicate true exactly when ``validate(value, schema)`` finds nothing, built once per schema.
+
+    Tools check every call with it and run :func:`validate` only for a value it rejects (for the
+    messages), so a valid call does not pay for walking the schema and naming each place in it.
+    """
+    if "anyOf" in schema:
+        options = [compile_check(option) for option in schema["anyOf"]]
+        return lambda value: any(check(value) for check in options)
+    checks: list[Callable[[Any], bool]] = []
+    if "const" in schema:
+        const = schema["const"]
+        checks.append(lambda value: value == const)
+    if schema.get("type") is not None:
+        checks.append(_type_check(schema["type"]))
+    if "enum" in schema:
+        allowed = schema["enum"]
+        checks.append(lambda value: value in allowed)
+    items = schema.get("items")
+    if isinstance(items, dict) and items:
+        item_ok = compile_check(items)
+        checks.append(lambda value: not isinstance(value, list) or all(map(item_ok, value)))
+    if (
+        schema.get("properties")
+        or schema.get("required")
+        or schema.get("additionalProperties", True) is not True
+    ):
+        object_ok = _compile_object(schema)
+        checks.append(lambda value: not isinstance(value, dict) or object_ok(value))
+    return _all_of(checks)
+
+
+def _all_of(checks: list[Callable[[Any], bool]]) -> Callable[[Any], bool]:
+    if not checks:
+        return lambda value: True
+    if len(checks) == 1:
+        return checks[0]
+    first, rest = checks[0], _all_of(checks[1:])
+    return lambda value: first(value) and rest(value)
+
+
+def _compile_object(schema: Schema) -> Callable[[dict[str, Any]], bool]:
+    properties = {name: compile_check(item) for name, item in schema.get("properties", {}).items()}
+    required = tuple(schema.get("required", ()))
+    extra = schema.get("additionalProperties", True)
+    extra_ok = compile_check(extra) if isinstance(extra, dict) else None
+    closed = extra is False
+
+    def check(value: dict[str, Any]) -> bool:
+        for name in required:
+            if name not in value:
+                return False
+        for name, item in value.items():
+            inner = properties.get(name)
+            if inner is not None:
+                if not inner(item):
+                    return False
+            elif closed or (extra_ok is not None and not extra_ok(item)):
+                return False
+        return True
+
+    return check
+
+
 def _validate_object(value: dict[str, Any], schema: Schema, where: str) -> list[str]:
     errors = []
     properties: dict[str, Schema] = schema.get("properties", {})
@@ -152,6 +216,15 @@ def _validate_object(value: dict[str, Any], schema: Schema, where: str) -> list[
     return errors
 
 
+_TYPES: dict[str, type | tuple[type, ...]] = {
+    "string": str,
+    "boolean": bool,
+    "null": type(None),
+    "array": list,
+    "object": dict,
+}
+
+
 def _has_type(value: Any, expected: str | list[str]) -> bool:
     if isinstance(expected, list):
         return any(_has_type(value, one) for one in expected)
@@ -159,14 +232,18 @@ def _has_type(value: Any, expected: str | list[str]) -> bool:
         return isinstance(value, int) and not isinstance(value, bool)  # strict: 3.0 is not an int
     if expected == "number":
         return isinstance(value, int | float) and not isinstance(value, bool)
-    checks: dict[str, type | tuple[type, ...]] = {
-        "string": str,
-        "boolean": bool,
-        "null": type(None),
-        "array": list,
-        "object": dict,
-    }
-    return isinstance(value, checks.get(expected, object))
+    return isinstance(value, _TYPES.get(expected, object))
+
+
+def _type_check(expected: str | list[str]) -> Callable[[Any], bool]:
+    """``_has_type`` for one ``expected``, with the common single types as one check."""
+    if expected in ("integer", "number"):
+        numeric: type | tuple[type, ...] = int if expected == "integer" else (int, float)
+        return lambda value: isinstance(value, numeric) and not isinstance(value, bool)
+    if isinstance(expected, str):
+        kind = _TYPES.get(expected, object)
+        return lambda value: isinstance(value, kind)
+    return lambda value: _has_type(value, expected)
 
 
 def _describe(schema: Schema) -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, get_args, overload
 
 from .._support.pydantic import is_pydantic_model
-from .schema import Convert, Schema, schema_for, type_hints, validate
+from .schema import Convert, Schema, compile_check, schema_for, type_hints, validate
 
 
 class ToolArgumentsError(ValueError):
@@ -37,6 +37,10 @@ class Tool:
     source: str = ""  # where the tool lives, e.g. "mcp:<server>"; empty for a Python function
     _converters: dict[str, Convert] = field(default_factory=dict, repr=False)
     _check_schema: Schema = field(default_factory=dict, repr=False)
+    _valid: Callable[[Any], bool] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_valid", _compiled(self._check_schema))
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.func(*args, **kwargs)
@@ -51,6 +55,10 @@ class Tool:
 
         Raises :class:`ToolArgumentsError` listing every problem.
         """
+        return self._convert(self._parse(arguments))
+
+    def _parse(self, arguments: Any) -> dict[str, Any]:
+        """The arguments as a dict (decoded from JSON text), not yet checked."""
         if isinstance(arguments, str):
             try:
                 arguments = json.loads(arguments or "{}")
@@ -58,7 +66,11 @@ class Tool:
                 raise ToolArgumentsError(f"the arguments are not valid JSON ({exc})") from None
         if not isinstance(arguments, dict):
             raise ToolArgumentsError(f"the arguments must be a JSON object, got {type(arguments).__name__}")
-        errors = validate(arguments, self._check_schema)
+        return arguments
+
+    def _convert(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        """A checked, converted copy of parsed ``arguments`` (``arguments`` itself is left as it is)."""
+        errors = [] if self._valid(arguments) else validate(arguments, self._check_schema)
         converted = dict(arguments)
         for name, convert in self._converters.items():
             if name in converted:
@@ -130,6 +142,13 @@ def make_tool(
         _converters=converters,
         _check_schema=check_schema,
     )
+
+
+def _compiled(schema: Schema) -> Callable[[Any], bool]:
+    try:
+        return compile_check(schema)
+    except (AttributeError, TypeError, ValueError):  # a malformed schema: validate() reports it per call
+        return lambda arguments: not validate(arguments, schema)
 
 
 def _is_model_hint(hint: Any) -> bool:

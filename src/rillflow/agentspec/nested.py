@@ -10,7 +10,8 @@ from contextvars import ContextVar
 from dataclasses import replace
 from typing import Any
 
-from ..agents.agent import Agent, _Start
+from ..agents.agent import Agent
+from ..agents.turns import _Start
 from ..core.async_nodes import AsyncFlow
 from ..core.node import BaseNode
 from .nodes import CONVERSATION, SpecNode
@@ -198,14 +199,14 @@ class _RenderingStart(_Start):
 
     defaults: dict[str, Any]
 
-    async def post_async(self, shared: dict[str, Any], prep_res: Any, exec_res: Any) -> str:
+    def post(self, shared: dict[str, Any], prep_res: Any, exec_res: Any) -> str:
         names = variables(self.config.instructions)
         values = {n: self.defaults[n] for n in names if n in self.defaults}
         values.update(
             {n: self.params.get(n, shared.get(n)) for n in names if n in self.params or n in shared}
         )
         self.config = replace(self.config, instructions=render(self.config.instructions, values))
-        return await super().post_async(shared, prep_res, exec_res)
+        return super().post(shared, prep_res, exec_res)
 
 
 def render_instructions(agent: Agent, defaults: dict[str, Any]) -> Agent:

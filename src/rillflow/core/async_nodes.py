@@ -6,6 +6,7 @@ import warnings
 from concurrent.futures import Executor
 from typing import Any
 
+from ..errors import add_path_segment, describe_item
 from .context import HOOKS
 from .fanout import check_concurrency, run_items
 from .flow import BatchFlow, Flow
@@ -85,13 +86,23 @@ class AsyncParallelBatchNode(AsyncNode, BatchNode):
     async def _middle_async(self, shared: Any, items: Any, plan: Plan) -> Any:
         # A copy per item keeps cur_retry per item; with one attempt there is nothing to keep apart.
         per_item = self.max_retries > 1
+        items = _as_sequence(items)
+        hooks = HOOKS.get()
+        if hooks is None and self.executor is None and len(items) == 1:
+            # A batch of one (an agent turn with one tool call) as run_items runs it, minus the fan-out.
+            node = visit_copy(self) if per_item else self
+            try:
+                return [await node._exec_one_async(items[0], plan)]
+            except Exception as exc:
+                add_path_segment(exc, describe_item(0, 1))
+                if self.fail_fast:
+                    raise
+                return [exc]
 
         def run_one(item: Any) -> Any:
             node = visit_copy(self) if per_item else self
             return node._exec_one_async(item, plan)
 
-        items = _as_sequence(items)
-        hooks = HOOKS.get()
         tracker = None if hooks is None else ItemRun(self, hooks, items, report_results=True)
         if self.executor is not None:
             return await exec_items_on(self.executor, self, items, plan, tracker)

@@ -29,6 +29,9 @@ class ItemTracker(Protocol):
     def wrap(self, start: Start[Any]) -> Start[Any]: ...
 
 
+_NOT_NAMED = (asyncio.CancelledError, KeyboardInterrupt, SystemExit)
+
+
 def check_concurrency(max_concurrency: int | None) -> int | None:
     """``max_concurrency`` itself if it is a valid bound (an int >= 1, or None for no bound)."""
     if max_concurrency is not None and (not isinstance(max_concurrency, int) or max_concurrency < 1):
@@ -56,13 +59,20 @@ async def run_items(
         add_path_segment(exc, describe_item(index, total, items[index] if show_items else None))
 
     start: Start[T] = (lambda _, item: run_one(item)) if fail_fast else _settling(run_one, name_item)
-    if tracker is None and total <= 1:  # nothing runs beside it: no task group needed
+    if total <= 1:  # nothing runs beside it: no task group needed
         if not total:
             return []
+        if tracker is not None:
+            if 0 in tracker.done:  # a resume that already has it
+                return [tracker.done[0]]
+            start = tracker.wrap(start)
         try:
             return [await start(0, items[0])]
-        except Exception as exc:
-            name_item(exc, 0)
+        except BaseException as exc:
+            # As a task group would: any failure but a cancellation or exit is named (an Interrupt too,
+            # with a tracker, where items used to run as tasks).
+            if isinstance(exc, Exception) or (tracker is not None and not isinstance(exc, _NOT_NAMED)):
+                name_item(exc, 0)
             raise
     bounded = max_concurrency is not None and max_concurrency < total
     if tracker is None and not bounded:

@@ -19,7 +19,7 @@ from .context import HOOKS, PATH, RESUME
 from .extensions import load
 from .graph import copies_plainly, label
 from .hooks import RunHooks
-from .phases import ASYNC, PHASE_ATTRS, SYNC, Phase, Plan, default_phase, resolve_plan
+from .phases import ASYNC, DEFAULT, PHASE_ATTRS, SYNC, Phase, Plan, default_phase, resolve_plan
 from .runner import resume_node, resume_node_async, run_node, run_node_async
 from .stream import stream_node
 from .walk import Step, batch_hooked, batch_hooked_async, needs_loop_error
@@ -359,6 +359,9 @@ class Node(BaseNode):
     async def _middle_async(self, shared: Any, prep_res: Any, plan: Plan) -> Any:
         """``exec`` with its retries (``shared`` is unused: exec gets only prep's result)."""
         exec_name, exec_kind = plan.exec
+        if exec_kind == DEFAULT:  # the framework's no-op exec: nothing to call, nothing can fail
+            self.cur_retry = 0
+            return None
         for attempt in range(self.max_retries):
             self.cur_retry = attempt
             try:
