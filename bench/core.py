@@ -337,7 +337,7 @@ def per_step_row(title: str, result: dict[str, float]) -> tuple[str, str, str, s
         f"{result['plain']:.2f}",
         f"{result['pocketflow']:.2f}",
         f"{result['rillflow']:.2f}",
-        f"{ratio:.2f}× PocketFlow (target ≤ 1.00)",
+        f"{ratio:.2f}× PocketFlow (target ≤ 0.70)",
     )
 
 
