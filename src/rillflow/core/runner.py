@@ -7,7 +7,7 @@ looked up in :mod:`.extensions`, where the package registers them, and loaded wh
 
 from __future__ import annotations
 
-import uuid
+import os
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from types import FrameType
@@ -27,8 +27,9 @@ KNOWN_OPTIONS = DURABLE_OPTIONS | {"hooks", "listeners"}
 
 
 def new_run_id() -> str:
-    """A fresh run id (32 hex characters): the only place run ids are made."""
-    return uuid.uuid4().hex
+    """A fresh run id (32 random hex characters, as ``uuid4().hex`` but a microsecond cheaper): the only
+    place run ids are made."""
+    return os.urandom(16).hex()
 
 
 @dataclass(slots=True)
@@ -41,8 +42,8 @@ class RunRequest:
 
 
 def parse_options(options: Mapping[str, Any], run_id: str | None = None) -> RunRequest:
-    unknown = sorted(set(options) - KNOWN_OPTIONS)
-    if unknown:
+    if not KNOWN_OPTIONS.issuperset(options):
+        unknown = sorted(set(options) - KNOWN_OPTIONS)
         raise TypeError(f"unknown run option(s) {unknown}; known options: {sorted(KNOWN_OPTIONS)}")
     request = RunRequest()
     request.durable = {k: v for k, v in options.items() if k in DURABLE_OPTIONS and k != "run_id"}
