@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Coroutine
 from concurrent.futures import Executor
 from typing import Any
 
@@ -12,7 +13,7 @@ from .fanout import check_concurrency, run_items
 from .flow import BatchFlow, Flow
 from .graph import visit_copy
 from .node import BatchNode, Node
-from .phases import Plan, default_phase
+from .phases import ASYNC, DEFAULT, Plan, default_phase
 from .remote_batch import check_items_per_task, exec_items_on
 from .walk import ItemRun
 
@@ -99,15 +100,31 @@ class AsyncParallelBatchNode(AsyncNode, BatchNode):
                     raise
                 return [exc]
 
-        def run_one(item: Any) -> Any:
-            node = visit_copy(self) if per_item else self
-            return node._exec_one_async(item, plan)
+        run_one: Callable[[Any], Coroutine[Any, Any, Any]]
+        if hooks is None and not per_item and self._direct_items(plan):
+            # One attempt, no timeout, the default fallback (re-raise), nothing to report: each item is
+            # its exec coroutine itself, a frame less per item (10,000 items: about 3 ms).
+            self.cur_retry = 0
+            run_one = getattr(self, plan.exec.name)
+        else:
+
+            def run_one(item: Any) -> Coroutine[Any, Any, Any]:
+                node = visit_copy(self) if per_item else self
+                return node._exec_one_async(item, plan)
 
         tracker = None if hooks is None else ItemRun(self, hooks, items, report_results=True)
         if self.executor is not None:
             return await exec_items_on(self.executor, self, items, plan, tracker)
         return await run_items(
             items, run_one, max_concurrency=self.max_concurrency, fail_fast=self.fail_fast, tracker=tracker
+        )
+
+    def _direct_items(self, plan: Plan) -> bool:
+        return (
+            self.timeout is None
+            and plan.exec.kind == ASYNC
+            and plan.fallback.kind == DEFAULT
+            and type(self)._exec_one_async is Node._exec_one_async
         )
 
 
