@@ -285,3 +285,24 @@ def test_event_names_resolve_even_when_imported_inside_a_function() -> None:
     from rillflow.observe import ItemStart
 
     assert listener_event_types(namespace["listener"]) == (ItemStart, Pause)
+
+
+@pytest.mark.parametrize(
+    ("listeners", "message"),
+    [
+        (print, r"got print itself: use listeners=\[print\]"),
+        ("print", "got str itself"),
+        (3, "takes a list of callables, got int"),
+        ([print, 3], r"listeners\[1\] is not callable \(int\)"),
+    ],
+)
+def test_listeners_that_cannot_listen_are_refused_before_the_run(listeners: Any, message: str) -> None:
+    ran: list[bool] = []
+
+    class Marks(rf.Node):
+        def exec(self, prep_res: Any) -> None:
+            ran.append(True)
+
+    with pytest.raises(TypeError, match=message):
+        rf.Flow(Marks()).run({}, listeners=listeners)
+    assert ran == []

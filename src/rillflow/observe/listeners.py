@@ -75,7 +75,7 @@ class EventHooks(RunHooks):
     run id the run was started with. Each event goes to the listeners that take its type."""
 
     def __init__(self, listeners: Iterable[Listener]) -> None:
-        self.listeners = list(listeners)
+        self.listeners = _checked(listeners)
         self._taken = [(_unwrap(listener), listener_event_types(listener)) for listener in self.listeners]
         self._to: dict[type[Event], tuple[Listener, ...]] = {kind: self._takers(kind) for kind in EVENT_TYPES}
         for method, kinds in _DELIVERS.items():
@@ -245,6 +245,24 @@ class EventHooks(RunHooks):
         elif isinstance(error, Exception):  # not cancellations or KeyboardInterrupt: those are not failures
             if self._to[Error]:
                 self._send(self._to[Error], Error(path, self.run_id, _now(), error))
+
+
+def _checked(listeners: Iterable[Listener]) -> list[Listener]:
+    """``listeners`` as a list, or a clear error before the run starts."""
+    if callable(listeners) or isinstance(listeners, str | bytes):
+        name = getattr(listeners, "__qualname__", type(listeners).__name__)
+        raise TypeError(f"listeners= takes a list of callables, got {name} itself: use listeners=[{name}]")
+    try:
+        found = list(listeners)
+    except TypeError:
+        raise TypeError(f"listeners= takes a list of callables, got {type(listeners).__name__}") from None
+    for index, listener in enumerate(found):
+        if not callable(listener):
+            raise TypeError(
+                f"listeners[{index}] is not callable ({type(listener).__name__}): a listener is a "
+                "function (or async function) taking one event"
+            )
+    return found
 
 
 def _unwrap(listener: Listener) -> Listener:
