@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from local_server import serve_script
 
 SERVER = Path(__file__).resolve().parent / "mcp_example_server.py"
 PATHS = {"--sse": "/sse", "--http": "/mcp"}
@@ -20,30 +19,9 @@ PATHS = {"--sse": "/sse", "--http": "/mcp"}
 @contextmanager
 def serving(flag: str, log: Path | None = None) -> Iterator[str]:
     """The example server with ``--sse`` or ``--http`` on a free port; yields its URL, stops it after."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     env = {**os.environ, "MCP_EXAMPLE_LOG": str(log)} if log else None
-    process = subprocess.Popen(
-        [sys.executable, str(SERVER), flag, f"127.0.0.1:{port}"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the MCP example server did not start") from None
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}{PATHS[flag]}"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with serve_script(SERVER, [flag], f"http://127.0.0.1:{{port}}{PATHS[flag]}", env=env) as url:
+        yield url
 
 
 def stdio_transport(log: Path | None = None) -> dict[str, Any]:

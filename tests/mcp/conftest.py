@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from local_server import serve_script
 
 pytest.importorskip("mcp")
 
@@ -29,25 +26,5 @@ def sse_url() -> Iterator[str]:
 
 
 def serve(flag: str, path: str, *extra: str, scheme: str = "http") -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [sys.executable, str(SERVER), flag, f"127.0.0.1:{port}", *extra],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the MCP test server did not start") from None
-                time.sleep(0.1)
-        yield f"{scheme}://127.0.0.1:{port}{path}"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with serve_script(SERVER, [flag, *extra], f"{scheme}://127.0.0.1:{{port}}{path}") as url:
+        yield url
