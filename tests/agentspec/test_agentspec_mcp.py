@@ -21,6 +21,7 @@ from agentspec_mcp import SERVER, gone, logged, serving, stdio_transport
 from rillflow.agents import Agent
 from rillflow.agentspec import AgentSpecError, AgentSpecExporter, AgentSpecLoader, SpecFlow
 from rillflow.agentspec.document import read_document
+from rillflow.cli import main
 from rillflow.durable import MemoryCheckpointer, Paused
 from rillflow.hooks import graph_nodes
 from rillflow.llm import Reply, ScriptedModel, ToolCall
@@ -403,3 +404,14 @@ def test_a_run_resumed_by_another_loader_honours_the_confirmation(tmp_path: Path
     (step,) = done.shared["agent"]["steps"]
     assert step["ok"] is answer
     assert logged(log) == ([{"tool": "tool_name1", "arguments": {"text": "hi"}}] if answer else [])
+
+
+def test_the_command_line_moves_a_configs_mcp_server(
+    sse_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = str(EXAMPLES / "configs/howto_mcp_flow.yaml")
+    assert main(["run", config, "--mcp-server", f"MCP Client={sse_url}"]) == 0
+    assert json.loads(capsys.readouterr().out)["user_info"] == "user ada (id 42), session s-7"
+    assert main(["run", config, "--mcp-server", "MCP Client"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "--mcp-server takes FROM=TO" in captured.err

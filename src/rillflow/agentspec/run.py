@@ -35,14 +35,20 @@ def import_registry(spec: str) -> Mapping[str, Any]:
 
 
 def run_config(
-    path: str, *, tools: str | None = None, llm: str | None = None, allowed_hosts: Collection[str] = ()
+    path: str,
+    *,
+    tools: str | None = None,
+    llm: str | None = None,
+    allowed_hosts: Collection[str] = (),
+    mcp_servers: Mapping[str, Any] | None = None,
 ) -> Any:
     """Load the config at ``path`` with the registry ``tools`` names and, if given, every LLM on ``llm``
-    (a model spec: ``local`` or ``openai:<model>``)."""
+    (a model spec: ``local`` or ``openai:<model>``) and its MCP servers moved as ``mcp_servers`` says."""
     loader = AgentSpecLoader(
         import_registry(tools) if tools else {},
         llm=model_from_spec(llm) if llm else None,
         allowed_hosts=allowed_hosts,
+        mcp_servers=mcp_servers,
     )
     with open(path, encoding="utf-8") as file:
         text = file.read()

@@ -66,6 +66,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--llm", metavar="SPEC", help="Agent Spec configs: run every LLM on local or openai:MODEL"
     )
+    run.add_argument(
+        "--mcp-server",
+        metavar="FROM=TO",
+        action="append",
+        help="Agent Spec configs: connect the MCP transport named or addressed FROM (its name, id or "
+        "URL) to TO (a URL) instead; repeatable",
+    )
     run.add_argument("--shared", metavar="FILE", help="JSON object to start from ('-': standard input)")
     run.add_argument("--stream", action="store_true", help="print events as they happen")
     run.add_argument("--json", action="store_true", help="with --stream: one JSON object per event")
@@ -142,9 +149,21 @@ def _run(args: argparse.Namespace) -> int:
 def _load_config(args: argparse.Namespace) -> Any:
     """An Agent Spec config file (``rillflow run config.yaml --tools app:registry``)."""
     try:
-        return run_config(args.target, tools=args.tools, llm=args.llm)
+        return run_config(args.target, tools=args.tools, llm=args.llm, mcp_servers=_mcp_servers(args))
     except (OSError, ValueError, ImportError) as exc:
         raise CommandError(f"{args.target}: {exc}") from exc
+
+
+def _mcp_servers(args: argparse.Namespace) -> dict[str, str]:
+    servers: dict[str, str] = {}
+    for pair in args.mcp_server or ():
+        given, sep, to = pair.partition("=")
+        if not sep or not given or not to:
+            raise CommandError(
+                f"--mcp-server takes FROM=TO (a transport's name, id or URL = a URL), got {pair!r}"
+            )
+        servers[given] = to
+    return servers
 
 
 async def _stream(flow: Any, shared: Any, options: dict[str, Any], *, as_json: bool) -> bool:
