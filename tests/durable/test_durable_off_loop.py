@@ -191,8 +191,10 @@ class GatedEverywhere(SQLiteCheckpointer):
         self.writes_wait = True
         self.gate = threading.Event()
         self.calls: list[tuple[str, str]] = []
+        self.waiting = threading.Event()
 
     def _through_gate(self, what: str) -> None:
+        self.waiting.set()
         if not self.gate.wait(5):
             raise TimeoutError(f"the event loop was blocked during {what}")
         self.calls.append((what, threading.current_thread().name))
@@ -310,3 +312,26 @@ def test_off_loop_returns_and_raises_what_the_call_does() -> None:
     assert asyncio.run(off_loop(MemoryCheckpointer(), thread)) == "MainThread"
     with pytest.raises(OSError, match="lost"):
         asyncio.run(off_loop(Waits(), fails))
+
+
+def test_a_run_cancelled_while_it_is_being_opened_leaves_no_lease_and_is_saved_failed(tmp_path: Path) -> None:
+    cp = GatedEverywhere(tmp_path / "runs.db")
+
+    async def main() -> None:
+        run = asyncio.create_task(counting_flow([]).run_async({"n": 0}, run_id="r1", checkpointer=cp))
+        assert await asyncio.to_thread(cp.waiting.wait, 5)  # creating the run, in its thread
+        run.cancel()
+        await asyncio.sleep(0.01)
+        assert not run.done()  # it waits for the thread it started
+        with pytest.raises(asyncio.CancelledError):
+            await beside_a_gatekeeper(cp, run)
+
+    asyncio.run(main())
+    plain = SQLiteCheckpointer(tmp_path / "runs.db")
+    assert plain.load("r1").record.progress.status == "failed"
+    plain.claim("r1", "another process", 30.0)  # the lease was given up: no RunBusyError
+    plain.release("r1", "another process")
+    done = asyncio.run(
+        counting_flow([]).resume_async("r1", checkpointer=SQLiteCheckpointer(tmp_path / "runs.db"))
+    )
+    assert done.shared["n"] == STEPS

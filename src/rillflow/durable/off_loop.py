@@ -15,8 +15,12 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
-async def off_loop(checkpointer: Any, call: Callable[[], T]) -> T:
-    """``call()`` in a worker thread if ``checkpointer``'s writes wait, else here."""
+async def off_loop(
+    checkpointer: Any, call: Callable[[], T], *, undo: Callable[[T], object] | None = None
+) -> T:
+    """``call()`` in a worker thread if ``checkpointer``'s writes wait, else here. Cancelled meanwhile,
+    it waits for the thread, then (if ``call`` succeeded) runs ``undo`` on its result the same way, and
+    raises the cancellation: what ``call`` opened (a run's lease) is not left behind."""
     if checkpointer is None or not getattr(checkpointer, "writes_wait", True):
         return call()
     work = asyncio.ensure_future(asyncio.to_thread(call))
@@ -29,6 +33,11 @@ async def off_loop(checkpointer: Any, call: Callable[[], T]) -> T:
         except BaseException:
             pass  # the call's own error, raised below
     if cancelled:
-        work.exception()  # retrieved, so asyncio does not report it as never retrieved
+        if work.exception() is None and undo is not None:
+            result = work.result()
+            try:
+                await off_loop(checkpointer, lambda: undo(result))
+            except asyncio.CancelledError:
+                pass  # cancelled once more: raised just below all the same
         raise asyncio.CancelledError
     return work.result()

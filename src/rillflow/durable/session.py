@@ -7,6 +7,7 @@ The kernel's runner drives it (it is the ``durable`` feature registered in ``ril
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from dataclasses import dataclass
@@ -169,7 +170,7 @@ class Session:
         def start() -> Session:
             return cls.start(node, shared, checkpointer=checkpointer, on_loop=True, **options)
 
-        return await off_loop(checkpointer, start)
+        return await off_loop(checkpointer, start, undo=_cancelled_before_it_ran)
 
     @classmethod
     async def resume_async(
@@ -184,7 +185,7 @@ class Session:
         def resume() -> Session:
             return cls.resume(node, run_id, answer, checkpointer=checkpointer, on_loop=True, **options)
 
-        return await off_loop(checkpointer, resume)
+        return await off_loop(checkpointer, resume, undo=_cancelled_before_it_ran)
 
     async def done_async(self, result: Any) -> Done:
         return await off_loop(self.checkpointer, lambda: self.done(result))
@@ -251,6 +252,15 @@ class Session:
         except SerializationError as exc:
             self._recorder.finish("failed", error=str(exc), with_state=False)
             raise
+
+
+def _cancelled_before_it_ran(session: Session) -> None:
+    """A run cancelled while it was being opened: saved as failed (resumable) and its lease given up."""
+    try:
+        if session.hooks is not None:
+            session._record_stop(asyncio.CancelledError())
+    finally:
+        session.close()
 
 
 def _required(checkpointer: Checkpointer | None) -> Checkpointer:
