@@ -128,8 +128,9 @@ class Walk:
                 )
             self.template, self.steps = nodes[resume.node_key], resume.steps
 
-    def node_path(self, template: BaseNode | None, node: BaseNode) -> Path:
-        return self.paths.get(id(template)) or (*self.path, label(node))
+    def unindexed_path(self, node: BaseNode) -> Path:
+        """The path of a node the walk did not index (a successor added while the flow runs)."""
+        return (*self.path, label(node))
 
     def failed(self, node: BaseNode, path: Path, exc: BaseException, started: float) -> None:
         if self.node_end is not None:
@@ -157,7 +158,7 @@ class Walk:
             if flow.max_steps is not None:
                 flow._check_steps(self.steps, curr)
             curr.set_params({**params})
-            node_path = paths.get(id(template)) or self.node_path(template, curr)
+            node_path = paths.get(id(template)) or self.unindexed_path(curr)
             if node_start is not None:
                 node_start(node=curr, path=node_path, shared=shared)
             token = path_set(node_path)
@@ -191,7 +192,7 @@ class Walk:
             if flow.max_steps is not None:
                 flow._check_steps(self.steps, curr)
             curr.set_params({**params})
-            node_path = paths.get(id(template)) or self.node_path(template, curr)
+            node_path = paths.get(id(template)) or self.unindexed_path(curr)
             if node_start is not None:
                 node_start(node=curr, path=node_path, shared=shared)
             token = path_set(node_path)

@@ -79,7 +79,8 @@ class DurableHooks(RunHooks):
         self._unsaved: set[Path] = set()  # visits past prep whose prep result is not saved yet
         self._tainted = False  # a visit stopped inside a prep or post: `shared` is not consistent
         self._deferred = False  # a save with `shared` is waiting for the busy visits
-        # A save that failed: its changes are lost, so no later state is whole; nothing more is saved.
+        # A save that failed: its changes are lost, so no later state is whole; nothing more is saved
+        # (the run's end saves only its status).
         self._write_failed: BaseException | None = None
         self.extra_values: dict[str, Any] = {}  # what set_extra was given, for the run's result
         self.history = StepRecorder() if keeps_history(saver.checkpointer) else None
@@ -299,7 +300,8 @@ class DurableHooks(RunHooks):
         serialized, so the last consistent checkpoint stays as it is); so does a run that stopped with
         a visit inside a prep or post (``shared`` holds half of its changes)."""
         self._check_lease()
-        failed_write = self._write_failed
+        # A save that failed, here or (written from a thread) found now that every save has landed.
+        failed_write = self._write_failed = self._write_failed or self.saver.wait_written()
         ended_anyway = failed_write is not None and status != "failed"
         if ended_anyway:  # a batch that collects failures ended: the run is not durable past that write
             assert failed_write is not None

@@ -42,6 +42,10 @@ class Saver:
     async def settle(self) -> None:
         """Return once every save so far is written (a plain save already is)."""
 
+    def wait_written(self) -> BaseException | None:
+        """Block until every save so far is written; the error of one that failed (reported once)."""
+        return None
+
     def finish(self, changes: Changes, progress: RunProgress) -> None:
         """The last save of this run (also after a failure): returns once everything is written."""
         self.save(changes, progress)
@@ -92,22 +96,18 @@ class ThreadSaver(Saver):
         if self._error is not None:
             raise self._error
 
-    def finish(self, changes: Changes, progress: RunProgress) -> None:
+    def wait_written(self) -> BaseException | None:
         writer, self._writer = self._writer, None
-        if writer is not None:  # the writes still queued go first; then this one, here
+        if writer is not None:
             writer.shutdown(wait=True)
         error, self._error = self._error, None
-        if error is None:
-            self.checkpointer.write(self.run_id, changes, progress)
-            return
-        # A write failed, and the changes queued after it were not written: store only the failure, so a
-        # resume continues from the last write that succeeded (a consistent state), as after a crash.
-        message = progress.error or f"{type(error).__name__}: {error}"
-        self.checkpointer.write(
-            self.run_id, {}, RunProgress("failed", progress.steps, progress.updated, message)
-        )
-        if progress.status != "failed":
+        return error
+
+    def finish(self, changes: Changes, progress: RunProgress) -> None:
+        error = self.wait_written()  # the recorder has asked already: the queue is empty, no error left
+        if error is not None:
             raise error
+        self.checkpointer.write(self.run_id, changes, progress)
 
 
 _Item = tuple[Changes, RunProgress] | threading.Event | None
